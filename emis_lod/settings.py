@@ -1,0 +1,74 @@
+"""Every setting of the platform in one table: name, default, help.
+
+Each setting can be overridden by an environment variable ``EMIS_LOD_<NAME>``
+(upper case); the command-line options of ``emis-lod`` override both.
+A test checks that every setting is documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("base_uri", "http://127.0.0.1:8000/",
+            "Base of every minted URI (/id/, /doc/, /def/). Set it to the public address of the "
+            "deployment, e.g. https://data.edu.example.kg/; a build bakes it into the release."),
+    Setting("host", "127.0.0.1", "Interface the server listens on."),
+    Setting("port", 8000, "TCP port the server listens on."),
+    Setting("workers", 2, "Number of WSGI worker processes."),
+    Setting("timeout", 30, "Seconds after which the WSGI server restarts a stuck worker."),
+    Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped."),
+    Setting("max_query_length", 100_000, "Longest SPARQL query text accepted, in characters."),
+    Setting("max_result_rows", 100_000, "Most rows a SELECT answer carries; the cut is stated."),
+    Setting("validator", "sparql",
+            "SHACL engine of the build: 'sparql' (shapes compiled to SPARQL on Oxigraph, fast) "
+            "or 'pyshacl' (the reference engine, slow on large data)."),
+    Setting("staff_secret", "",
+            "Ministry secret key for the keyed pseudonyms of staff (HMAC)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_uri: str = "http://127.0.0.1:8000/"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    timeout: int = 30
+    query_timeout: float = 10.0
+    max_query_length: int = 100_000
+    max_result_rows: int = 100_000
+    validator: str = "sparql"
+    staff_secret: str = ""
+
+    def with_overrides(self, **values: Any) -> "Settings":
+        """A copy with the given values; ``None`` means "keep the current one"."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then ``EMIS_LOD_*`` environment variables, then explicit overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"EMIS_LOD_{f.name.upper()}")
+        if raw is not None:
+            values[f.name] = type(f.default)(raw)
+    settings = Settings().with_overrides(**values).with_overrides(**overrides)
+    if not settings.base_uri.endswith("/"):
+        settings = replace(settings, base_uri=settings.base_uri + "/")
+    return settings
+
+
+assert [s.name for s in SETTINGS] == [f.name for f in fields(Settings)], "SETTINGS and Settings differ"
+assert all(s.default == getattr(Settings(), s.name) for s in SETTINGS), "defaults differ"

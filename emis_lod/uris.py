@@ -1,0 +1,100 @@
+"""The URI scheme, in one place.
+
+Everything the platform mints lives under one configurable base:
+
+- ``{base}id/{type}/{key}``        a thing (school, district, region, enrolment record, ...)
+- ``{base}doc/{type}/{key}``       the document about it (303 target of the ``/id/`` URI)
+- ``{base}def/emis#{Term}``        ontology terms; ``{base}def/emis`` is the ontology document
+- ``{base}def/concept/{scheme}/{code}``  code-list concepts; ``{base}def/concept/{scheme}`` the scheme
+- ``{base}graph/{name}``           named graphs (per table and release)
+
+Keys are stable source codes, percent-encoded where they hold characters that
+are not safe in a path segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+# Resource types with /id/ URIs; the endpoint dereferences exactly these.
+TYPES = ("school", "region", "district", "enrolment")
+
+ONTOLOGY_PATH = "def/emis"
+CONCEPT_PATH = "def/concept"
+CONTEXT_PATH = "context/v1.jsonld"
+
+
+def encode_key(key: str) -> str:
+    """A source key as one path segment ("41101 001" -> "41101%20001")."""
+    return quote(str(key).strip(), safe="-._~")
+
+
+def decode_key(segment: str) -> str:
+    return unquote(segment)
+
+
+@dataclass(frozen=True)
+class Uris:
+    """URI patterns for one base (a deployment, or a test server on a loopback port)."""
+
+    base: str
+
+    def __post_init__(self) -> None:
+        if not self.base.endswith("/"):
+            object.__setattr__(self, "base", self.base + "/")
+
+    # things and their documents
+    def id(self, type_: str, key: str) -> str:
+        return f"{self.base}id/{type_}/{encode_key(key)}"
+
+    def doc(self, type_: str, key: str) -> str:
+        return f"{self.base}doc/{type_}/{encode_key(key)}"
+
+    def id_prefix(self, type_: str) -> str:
+        return f"{self.base}id/{type_}/"
+
+    # vocabulary
+    @property
+    def ontology(self) -> str:
+        return f"{self.base}{ONTOLOGY_PATH}"
+
+    @property
+    def vocab(self) -> str:
+        """Namespace of the ontology's own terms (``emis:``)."""
+        return f"{self.base}{ONTOLOGY_PATH}#"
+
+    @property
+    def concepts(self) -> str:
+        """Base against which the Turtle in ``ontology/`` is parsed (it uses relative IRIs)."""
+        return f"{self.base}def/"
+
+    def scheme(self, scheme: str) -> str:
+        return f"{self.base}{CONCEPT_PATH}/{scheme}"
+
+    def concept(self, scheme: str, code: str) -> str:
+        return f"{self.base}{CONCEPT_PATH}/{scheme}/{encode_key(code)}"
+
+    # named graphs and other documents
+    def graph(self, name: str) -> str:
+        return f"{self.base}graph/{name}"
+
+    @property
+    def sparql(self) -> str:
+        return f"{self.base}sparql"
+
+    @property
+    def context(self) -> str:
+        return f"{self.base}{CONTEXT_PATH}"
+
+    @property
+    def dataset(self) -> str:
+        return f"{self.base}id/dataset/emis"
+
+    def split_id(self, iri: str) -> tuple[str, str] | None:
+        """``(type, key)`` for one of our ``/id/`` URIs, else None."""
+        prefix = f"{self.base}id/"
+        if not iri.startswith(prefix):
+            return None
+        type_, _, key = iri[len(prefix):].partition("/")
+        return (type_, decode_key(key)) if key else None
