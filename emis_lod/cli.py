@@ -1,0 +1,115 @@
+"""The ``emis-lod`` command. Its subcommands and options are a contract: extend, never rename."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .settings import load_settings
+
+DEMO_DIR = Path("var/demo")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="emis-lod")
+def main() -> None:
+    """Publish EMIS tables as linked open data."""
+
+
+@main.command()
+@click.option("--schools", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Number of schools in the demo set.")
+@click.option("--seed", type=int, default=2026, show_default=True,
+              help="Random seed; the same seed gives the same bytes.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory to write the EMIS export tables into.")
+def generate(schools: int, seed: int, out: Path) -> None:
+    """Write a realistic, deliberately messy demo EMIS export."""
+    from .generator import generate as run
+
+    result = run(out, schools=schools, seed=seed)
+    for path in result.files:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--source", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              required=True, help="Directory holding the EMIS export tables.")
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Store directory; the build adds a release and publishes it.")
+@click.option("--base-uri", default=None, help="Base of minted URIs [env EMIS_LOD_BASE_URI].")
+@click.option("--validator", type=click.Choice(["sparql", "pyshacl"]), default=None,
+              help="SHACL engine [env EMIS_LOD_VALIDATOR; default sparql].")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) when any row is rejected.")
+def build(source: Path, store: Path, base_uri: str | None, validator: str | None,
+          strict: bool) -> None:
+    """Map, validate and load the tables of SOURCE into a new release of STORE."""
+    from .loaders.build import BuildError, build as run
+
+    settings = load_settings(base_uri=base_uri, validator=validator)
+    try:
+        report = run(source, store, settings, echo=click.echo)
+    except BuildError as err:
+        click.echo(f"error: {err}", err=True)
+        click.echo("the previously published release (if any) is unchanged", err=True)
+        sys.exit(2)
+    click.echo(report.summary())
+    if strict and report.rejected:
+        sys.exit(1)
+
+
+def _serve_options(f):  # type: ignore[no-untyped-def]
+    for option in reversed([
+        click.option("--host", default=None, help="Interface [env EMIS_LOD_HOST; 127.0.0.1]."),
+        click.option("--port", type=int, default=None, help="Port [env EMIS_LOD_PORT; 8000]."),
+        click.option("--workers", type=int, default=None,
+                     help="WSGI worker processes [env EMIS_LOD_WORKERS; 2]."),
+        click.option("--timeout", type=int, default=None,
+                     help="Seconds before a stuck worker is restarted [env EMIS_LOD_TIMEOUT; 30]."),
+    ]):
+        f = option(f)
+    return f
+
+
+@main.command()
+@click.option("--store", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              required=True, help="Store directory written by `emis-lod build`.")
+@_serve_options
+def serve(store: Path, host: str | None, port: int | None, workers: int | None,
+          timeout: int | None) -> None:
+    """Serve the current release: SPARQL endpoint, /id/ and /doc/ URIs."""
+    from .endpoint.server import serve as run
+
+    run(store, load_settings(host=host, port=port, workers=workers, timeout=timeout))
+
+
+@main.command()
+@click.option("--schools", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=DEMO_DIR, show_default=True, help="Where the demo source and store go.")
+@_serve_options
+def demo(schools: int, seed: int, directory: Path, host: str | None, port: int | None,
+         workers: int | None, timeout: int | None) -> None:
+    """Generate the demo data, build it and serve it on http://127.0.0.1:8000/."""
+    from .endpoint.server import serve as run_server
+    from .generator import generate as run_generator
+    from .loaders.build import build as run_build
+
+    settings = load_settings(host=host, port=port, workers=workers, timeout=timeout)
+    public = f"http://{settings.host}:{settings.port}/"
+    settings = settings.with_overrides(base_uri=public)
+    source, store = directory / "source", directory / "store"
+    run_generator(source, schools=schools, seed=seed)
+    click.echo(f"generated {schools} schools (seed {seed}) in {source}")
+    report = run_build(source, store, settings, echo=click.echo)
+    click.echo(report.summary())
+    click.echo(report.try_urls(public))
+    run_server(store, settings)
+
+
+if __name__ == "__main__":
+    main()
