@@ -1,0 +1,245 @@
+"""``emis-lod build``: read every table, map, validate, load a new release, publish it.
+
+The order protects what is served: all source files are read (and a bad file
+stops the build) before anything is written; the release is assembled in a
+staging directory; ``current`` is switched only when the release is complete.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pyoxigraph as ox
+
+from emis_lod import __version__
+from emis_lod.namespaces import prefixes
+from emis_lod.settings import Settings
+from emis_lod.uris import Uris
+
+from . import releases
+from .codelists import CodeLists, vocabulary_files
+from .errors import BuildError, Rejection
+from .mapper import MappedTable, map_table
+from .mapping_spec import Mapping, load_mappings
+from .readers import SourceTable, find_source, read_source
+from .validate import VIOLATION, validate
+
+MAX_SHACL_ROUNDS = 3
+
+
+@dataclass
+class TableReport:
+    table: str
+    file: str
+    encoding: str
+    sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    triples: int
+    graph: str
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildReport:
+    release: str
+    release_dir: Path
+    store: Path
+    base_uri: str
+    tables: list[TableReport]
+    vocabulary_triples: int
+    triples: int
+    rejections: pd.DataFrame
+    shacl_violations: int
+    seconds: float
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rows_rejected for t in self.tables)
+
+    def summary(self) -> str:
+        lines = [f"release {self.release} published in {self.store} ({self.seconds:.1f} s)",
+                 f"{'table':<12} {'file':<16} {'read':>8} {'loaded':>8} {'rejected':>9} {'triples':>10}"]
+        for t in self.tables:
+            lines.append(f"{t.table:<12} {t.file:<16} {t.rows_read:>8} {t.rows_loaded:>8} "
+                         f"{t.rows_rejected:>9} {t.triples:>10}")
+        lines.append(f"{'vocabulary':<12} {'ontology/':<16} {'':>8} {'':>8} {'':>9} "
+                     f"{self.vocabulary_triples:>10}")
+        lines.append(f"triples loaded: {self.triples}; rows rejected: {self.rejected}; "
+                     f"SHACL violations: {self.shacl_violations}")
+        if len(self.rejections):
+            lines.append("rejected rows (file:row:column  reason):")
+            shown = self.rejections.head(20)
+            for r in shown.itertuples(index=False):
+                lines.append(f"  {r.file}:{r.row}:{r.column}  {r.reason}")
+            if len(self.rejections) > len(shown):
+                lines.append(f"  ... {len(self.rejections) - len(shown)} more")
+            lines.append(f"full report: {self.release_dir / releases.REJECTIONS}")
+        return "\n".join(lines)
+
+    def try_urls(self, public: str) -> str:
+        uris = Uris(public)
+        return "\n".join([
+            "try:",
+            f"  {public}                      home page",
+            f"  {uris.sparql}                query UI and SPARQL 1.1 endpoint",
+            f"  {uris.id('region', 'KG-C')}   a region (303 to its document)",
+            "  curl -H 'Accept: text/turtle' " + uris.id("region", "KG-C") + " -L",
+            f"  curl '{uris.sparql}?query=SELECT+(COUNT(*)+AS+?n)+WHERE+{{?s+a+emis:School}}'",
+        ])
+
+
+def _read_all(source: Path, mappings: list[Mapping]) -> dict[str, SourceTable]:
+    tables: dict[str, SourceTable] = {}
+    for m in mappings:
+        path = find_source(source, m)
+        if path is None:
+            if m.source_required:
+                raise BuildError(f"{source}: no file for table '{m.table}' (looked for "
+                                 f"{', '.join(m.files)}); add the export or mark the table optional "
+                                 f"in {Path(m.path).name}")
+            continue
+        tables[m.table] = read_source(path, m)
+    return tables
+
+
+def _map_all(mappings: list[Mapping], sources: dict[str, SourceTable], uris: Uris,
+             codes: CodeLists, nt_dir: Path, today: date,
+             excluded: dict[str, dict[int, list[dict]]]) -> dict[str, MappedTable]:
+    pre = prefixes(uris)
+    accepted: dict[str, pd.DataFrame] = {}
+    mapped: dict[str, MappedTable] = {}
+    for m in mappings:
+        if m.table not in sources:
+            accepted[m.table] = pd.DataFrame({c.name: pd.Series(dtype="string") for c in m.columns})
+            continue
+        rows = excluded.get(m.table, {})
+        extra = pd.DataFrame([r for lines in rows.values() for r in lines]) if rows else None
+        mapped[m.table] = map_table(m, sources[m.table], uris, codes, pre, accepted,
+                                    nt_dir / f"{m.table}.nt", today, frozenset(rows), extra)
+        accepted[m.table] = mapped[m.table].accepted
+    return mapped
+
+
+def _load(db: Path, mappings: list[Mapping], mapped: dict[str, MappedTable], nt_dir: Path,
+          uris: Uris) -> tuple[ox.Store, int]:
+    if db.exists():
+        shutil.rmtree(db)
+    store = ox.Store(str(db))
+    vocab_graph = ox.NamedNode(uris.graph("ontology"))
+    for path in vocabulary_files():
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=uris.concepts,
+                        to_graph=vocab_graph)
+    vocabulary = len(store)
+    for m in mappings:
+        if m.table in mapped:
+            store.bulk_load(path=str(nt_dir / f"{m.table}.nt"), format=ox.RdfFormat.N_TRIPLES,
+                            to_graph=ox.NamedNode(uris.graph(m.graph)))
+    return store, vocabulary
+
+
+def _shacl_rejections(violations: list, mapped: dict[str, MappedTable], mappings: list[Mapping]
+                      ) -> dict[str, dict[int, list[dict]]]:
+    """Source rows behind the focus nodes of SHACL violations, with rejection lines."""
+    owner: dict[str, tuple[str, str, int]] = {}
+    for t in mapped.values():
+        for subject, row in zip(t.subjects["subject"], t.subjects["row"]):
+            owner.setdefault(subject, (t.table, t.file, int(row)))
+    out: dict[str, dict[int, list[dict]]] = {}
+    for v in violations:
+        if v.severity != VIOLATION or v.focus not in owner:
+            continue
+        table, file, row = owner[v.focus]
+        column = v.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if v.path else "(resource)"
+        out.setdefault(table, {}).setdefault(row, []).append(dict(
+            table=table, file=file, row=row, column=column, value=v.value or "",
+            rule="shacl", reason=f"{v.message} (SHACL {v.component.rsplit('#', 1)[-1]} on {v.focus})"))
+    return out
+
+
+def build(source: Path, store_dir: Path, settings: Settings,
+          echo: Callable[[str], object] = print, mappings_dir: Path | None = None,
+          today: date | None = None) -> BuildReport:
+    started = time.perf_counter()
+    today = today or date.today()
+    uris = Uris(settings.base_uri)
+    mappings = load_mappings(mappings_dir)
+    sources = _read_all(Path(source), mappings)
+    codes = CodeLists(uris)
+
+    store_dir = Path(store_dir)
+    store_dir.mkdir(parents=True, exist_ok=True)
+    releases.discard_staging(store_dir)
+    release_id = releases.new_release_id()
+    staging = releases.staging_dir(store_dir, release_id)
+    try:
+        nt_dir = staging / "nt"
+        nt_dir.mkdir()
+        excluded: dict[str, dict[int, list[dict]]] = {}
+        for _ in range(MAX_SHACL_ROUNDS):
+            mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, excluded)
+            store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
+            violations = validate(store, uris, settings.validator)
+            new = _shacl_rejections(violations, mapped, mappings)
+            if not new:
+                break
+            for table, rows in new.items():
+                excluded.setdefault(table, {}).update(rows)
+            echo(f"SHACL rejected {sum(len(r) for r in new.values())} more rows; mapping again")
+            del store
+            gc.collect()
+        else:
+            raise BuildError("SHACL validation still fails after rejecting the rows it named; "
+                             "see validation.ttl in the staging release")
+        triples = len(store)
+        _write_validation_report(staging, violations)
+        del store            # closes the database before the directory is renamed
+        gc.collect()
+        shutil.rmtree(nt_dir)
+        rejections = pd.concat([t.rejections for t in mapped.values()], ignore_index=True) \
+            if mapped else pd.DataFrame(columns=list(Rejection.FIELDS))
+        rejections = rejections[list(Rejection.FIELDS)]
+        rejections.to_csv(staging / releases.REJECTIONS, index=False, encoding="utf-8")
+        tables = [TableReport(
+            table=m.table, file=sources[m.table].file, encoding=sources[m.table].encoding,
+            sha256=sources[m.table].sha256, rows_read=mapped[m.table].rows_read,
+            rows_loaded=mapped[m.table].rows_loaded,
+            rows_rejected=mapped[m.table].rows_read - mapped[m.table].rows_loaded,
+            triples=mapped[m.table].triples, graph=uris.graph(m.graph),
+            ignored_columns=list(sources[m.table].ignored_columns))
+            for m in mappings if m.table in mapped]
+        for t in tables:
+            rejected_rows = rejections.loc[rejections["table"] == t.table, "row"].nunique()
+            assert rejected_rows == t.rows_rejected, f"accounting of {t.table} does not close"
+        releases.write_manifest(staging, {
+            "release": release_id,
+            "base_uri": uris.base,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "software_version": __version__,
+            "validator": settings.validator,
+            "triples": triples,
+            "vocabulary_triples": vocabulary,
+            "shacl_violations": len(violations),
+            "tables": {t.table: asdict(t) for t in tables},
+        })
+        final = releases.finish_release(store_dir, staging, release_id)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    releases.publish(store_dir, release_id)
+    return BuildReport(release_id, final, store_dir, uris.base, tables, vocabulary, triples,
+                       rejections, len(violations), time.perf_counter() - started)
+
+
+def _write_validation_report(staging: Path, violations: list) -> None:
+    from .shacl import report_graph
+
+    (staging / "validation.ttl").write_text(report_graph(violations), encoding="utf-8")

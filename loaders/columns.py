@@ -1,0 +1,159 @@
+"""Typing and checking whole columns at once (vectorised with pandas).
+
+Each check yields rejections naming the row, the column, the value found and the
+rule broken. A row-level rule is checked here, before any RDF exists, so that the
+bulk path never carries a value that SHACL would refuse.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from .codelists import CodeLists
+from .mapping_spec import ColumnSpec, Mapping
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+@dataclass
+class Problem:
+    """Rows of one column that broke one rule."""
+
+    column: str
+    rule: str
+    mask: pd.Series           # True where the row is at fault
+    reason: str | pd.Series   # may contain {value}; a Series gives each row its own reason
+
+
+def clean_text(series: pd.Series) -> pd.Series:
+    """Trim, collapse inner whitespace (incl. no-break spaces); empty -> NA."""
+    s = series.astype("string").str.replace(r"[\s\u00a0]+", " ", regex=True).str.strip()
+    return s.mask(s == "")
+
+
+def _bound(value: float | str | None, today: date) -> float | None:
+    if value is None:
+        return None
+    if value == "current_year":
+        return float(today.year)
+    if value == "today":
+        return float(today.toordinal())
+    return float(value)
+
+
+def parse_number(s: pd.Series) -> pd.Series:
+    """Decimal comma or point; spaces as thousands separators."""
+    text = s.str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def parse_date(s: pd.Series) -> pd.Series:
+    """dd.mm.yyyy, yyyy-mm-dd or an Excel serial day number -> datetime64 (NaT if none)."""
+    out = pd.to_datetime(s, format="%d.%m.%Y", errors="coerce")
+    iso = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    out = out.fillna(iso)
+    serial = pd.to_numeric(s, errors="coerce")
+    serial = serial.where((serial > 0) & (serial < 2958466) & (serial == np.floor(serial)))
+    from_serial = pd.to_datetime(EXCEL_EPOCH) + pd.to_timedelta(serial, unit="D")
+    return out.fillna(from_serial)
+
+
+def _lexical_number(values: pd.Series, integral: bool) -> pd.Series:
+    if integral:
+        return values.astype("Int64").astype("string")
+    # Canonical-ish decimal: no exponent, no trailing zeros.
+    return values.map(lambda v: np.format_float_positional(v, trim="-") if pd.notna(v) else pd.NA
+                      ).astype("string")
+
+
+def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date
+                ) -> tuple[pd.Series, pd.Series | None, list[Problem]]:
+    """Returns (lexical form or concept IRI per row, numeric values or None, problems).
+
+    A list column (``separator``) yields lexical forms joined by a tab, split later.
+    """
+    s = clean_text(raw)
+    problems: list[Problem] = []
+    present = s.notna()
+    if spec.default is not None:
+        s = s.fillna(str(spec.default))
+    if spec.required:
+        problems.append(Problem(spec.name, "required", s.isna(),
+                                "a value is required here and the cell is empty"))
+    if spec.pattern:
+        bad = present & ~s.fillna("").str.fullmatch(spec.pattern)
+        problems.append(Problem(spec.name, "pattern", bad,
+                                f"'{{value}}' does not match the expected form {spec.pattern}"))
+    numbers: pd.Series | None = None
+    lexical = s
+    if spec.concept:
+        lexical, bad = codes.lookup(spec.concept, s, spec.separator)
+        problems.append(Problem(spec.name, "code-list", bad,
+                                f"'{{value}}' is not in the code list '{spec.concept}' "
+                                f"(known: {codes.describe(spec.concept)}); add a skos:altLabel "
+                                f"to the code list if it is a new spelling"))
+    elif spec.datatype in ("decimal", "integer", "nonNegativeInteger", "gYear"):
+        numbers = parse_number(s)
+        integral = spec.datatype != "decimal"
+        bad = s.notna() & numbers.isna()
+        kind = "a whole number" if integral else "a number"
+        problems.append(Problem(spec.name, "datatype", bad, f"'{{value}}' is not {kind}"))
+        if integral:
+            frac = numbers.notna() & (numbers != np.floor(numbers))
+            problems.append(Problem(spec.name, "datatype", frac, f"'{{value}}' is not {kind}"))
+            numbers = numbers.where(~frac)
+        lo = 0.0 if spec.datatype == "nonNegativeInteger" and spec.min is None else _bound(spec.min, today)
+        hi = _bound(spec.max, today)
+        if lo is not None:
+            problems.append(Problem(spec.name, "min", numbers < lo,
+                                    f"'{{value}}' is below the minimum {lo:g}"))
+        if hi is not None:
+            what = "this year" if spec.max == "current_year" else f"the maximum {hi:g}"
+            problems.append(Problem(spec.name, "max", numbers > hi,
+                                    f"'{{value}}' is above {what}"))
+        lexical = _lexical_number(numbers, integral)
+    elif spec.datatype == "date":
+        dates = parse_date(s)
+        bad = s.notna() & dates.isna()
+        problems.append(Problem(spec.name, "datatype", bad,
+                                "'{value}' is not a date (use dd.mm.yyyy, yyyy-mm-dd or an Excel date)"))
+        if spec.max == "today":
+            problems.append(Problem(spec.name, "max", dates > pd.Timestamp(today),
+                                    "'{value}' is in the future"))
+        lexical = dates.dt.strftime("%Y-%m-%d").astype("string")
+    elif spec.datatype == "boolean":
+        truth = s.str.casefold().map({"1": "true", "0": "false", "true": "true", "false": "false",
+                                      "да": "true", "нет": "false", "ооба": "true", "жок": "false",
+                                      "yes": "true", "no": "false"})
+        problems.append(Problem(spec.name, "datatype", s.notna() & truth.isna(),
+                                "'{value}' is not yes/no (да/нет, 1/0, true/false)"))
+        lexical = truth.astype("string")
+    return lexical, numbers, problems
+
+
+def duplicate_keys(frame: pd.DataFrame, mapping: Mapping, alive: pd.Series) -> list[Problem]:
+    """Later rows repeating the key of an earlier accepted row are rejected."""
+    key = frame[list(mapping.key)].astype("string")
+    complete = key.notna().all(axis=1) & alive
+    joined = key[complete].fillna("").agg(" / ".join, axis=1) if len(mapping.key) > 1 \
+        else key[complete].iloc[:, 0]
+    dup = joined.duplicated(keep="first")
+    if not dup.any():
+        return []
+    first_row = pd.Series(joined.index[~dup.to_numpy()], index=joined[~dup].to_numpy())
+    repeated = joined[dup]
+    reasons = ("'" + repeated + "' repeats the key of row " + repeated.map(first_row).astype(str)
+               + "; each key may appear only once")
+    mask = pd.Series(False, index=frame.index)
+    mask[repeated.index] = True
+    return [Problem(mapping.key[-1], "duplicate-key", mask, reasons.reindex(frame.index))]
+
+
+def template_keys(pattern: str) -> list[str]:
+    return re.findall(r"\{(\w+)\}", pattern)

@@ -1,0 +1,249 @@
+"""The mapping engine: one source table + its mapping -> N-Triples and rejections.
+
+Works on whole columns: type and check every column (``columns``), drop rows with
+any fault into the rejection list, check keys and references, then write the
+triples of the surviving rows, property by property, straight to a file that
+Oxigraph's bulk loader reads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from emis_lod.uris import Uris
+
+from . import ntriples as nt
+from .codelists import CodeLists
+from .columns import Problem, duplicate_keys, type_column
+from .errors import BuildError
+from .mapping_spec import ColumnSpec, Mapping, ObjectSpec, ResourceSpec
+from .readers import SourceTable
+
+XSD = nt.XSD
+# Literal datatype per mapping datatype. Counts are checked as non-negative but written
+# as xsd:integer: Oxigraph stores every derived integer type as xsd:integer anyway, and
+# the triples we write should be the triples the store (and its dumps) hold.
+LEXICAL_DATATYPE = {"decimal": "decimal", "integer": "integer", "nonNegativeInteger": "integer",
+                    "gYear": "gYear", "date": "date", "boolean": "boolean"}
+
+
+@dataclass
+class MappedTable:
+    table: str
+    file: str
+    rows_read: int
+    rows_loaded: int
+    triples: int
+    rejections: pd.DataFrame          # columns: Rejection.FIELDS
+    accepted: pd.DataFrame            # typed values of the loaded rows (for references)
+    subjects: pd.DataFrame            # subject IRI -> source row, for SHACL results
+
+
+def _expand(curie: str, prefixes: dict[str, str], where: str) -> str:
+    if curie.startswith("<") and curie.endswith(">"):
+        return curie[1:-1]
+    prefix, sep, local = curie.partition(":")
+    if not sep or prefix not in prefixes:
+        raise BuildError(f"{where}: unknown prefix in '{curie}' (known: {', '.join(sorted(prefixes))})")
+    return prefixes[prefix] + local
+
+
+def _template(template: str, values: dict[str, pd.Series], index: pd.Index, encode: bool) -> pd.Series:
+    """Fill a "{column}" template for every row; NA where any used column is NA."""
+    parts = re.split(r"\{(\w+)\}", template)
+    out = pd.Series(parts[0], index=index, dtype="string")
+    for i, part in enumerate(parts[1:]):
+        if i % 2 == 0:
+            col = values[part]
+            out = out + (nt.path_segment(col) if encode else col.astype("string"))
+        else:
+            out = out + part
+    return out
+
+
+class TableMapper:
+    def __init__(self, mapping: Mapping, uris: Uris, codes: CodeLists, prefixes: dict[str, str],
+                 today: date | None = None) -> None:
+        self.m = mapping
+        self.uris = uris
+        self.codes = codes
+        self.prefixes = prefixes
+        self.today = today or date.today()
+
+    # ------------------------------------------------------------------ checking
+    def check(self, source: SourceTable, accepted: dict[str, pd.DataFrame]
+              ) -> tuple[dict[str, pd.Series], dict[str, pd.Series], list[Problem]]:
+        frame = source.frame
+        lexical: dict[str, pd.Series] = {}
+        numbers: dict[str, pd.Series] = {}
+        problems: list[Problem] = []
+        blank = (frame.apply(lambda c: c.str.strip()) == "").all(axis=1)
+        problems.append(Problem("(row)", "empty-row", blank, "the row is empty"))
+        for spec in self.m.columns:
+            lex, num, probs = type_column(spec, frame[spec.name], self.codes, self.today)
+            lexical[spec.name] = lex
+            if num is not None:
+                numbers[spec.name] = num
+            problems += [p for p in probs if p.mask.any()]
+        for comp in self.m.computed:
+            total = sum(numbers[c].fillna(0) for c in comp.sum)
+            numbers[comp.name] = total
+            lexical[comp.name] = total.astype("Int64").astype("string")
+        alive = ~pd.concat([p.mask for p in problems], axis=1).any(axis=1) if problems \
+            else pd.Series(True, index=frame.index)
+        for p in duplicate_keys(pd.DataFrame(lexical), self.m, alive):
+            problems.append(p)
+            alive &= ~p.mask
+        for spec in self.m.columns:
+            if spec.references:
+                p = self._reference(spec, lexical, accepted, alive)
+                if p is not None:
+                    problems.append(p)
+                    alive &= ~p.mask
+        return lexical, numbers, problems
+
+    def _reference(self, spec: ColumnSpec, lexical: dict[str, pd.Series],
+                   accepted: dict[str, pd.DataFrame], alive: pd.Series) -> Problem | None:
+        ref = spec.references
+        assert ref is not None
+        theirs = accepted.get(ref.table)
+        if theirs is None:
+            raise BuildError(f"{self.m.path}: column '{spec.name}' references table '{ref.table}', "
+                             f"which was not loaded before it")
+        ours_cols = [spec.name] + [ours for ours, _ in ref.with_]
+        their_cols = [ref.column] + [t for _, t in ref.with_]
+        ours = pd.DataFrame({c: lexical[c] for c in ours_cols})
+        check = alive & ours[spec.name].notna()
+        known = set(map(tuple, theirs[their_cols].astype(str).itertuples(index=False)))
+        found = ours[check].astype(str).apply(tuple, axis=1).map(lambda t: t in known)
+        bad = pd.Series(False, index=alive.index)
+        bad[found.index[~found.to_numpy(dtype=bool)]] = True
+        if not bad.any():
+            return None
+        link = " and ".join(f"{o}" for o in ours_cols[1:])
+        if ref.with_:
+            reason = (f"'{{value}}' is not a known {ref.column} of table '{ref.table}' "
+                      f"together with this row's {link}")
+        else:
+            reason = f"'{{value}}' is not a known {ref.column} of table '{ref.table}'"
+        return Problem(spec.name, "reference", bad, reason + "; load or fix the referenced row")
+
+    # ------------------------------------------------------------------ rejections
+    def rejections(self, source: SourceTable, problems: list[Problem]) -> pd.DataFrame:
+        frames = []
+        for p in problems:
+            rows = p.mask[p.mask].index
+            if not len(rows):
+                continue
+            if p.column in source.frame.columns:
+                values = source.frame.loc[rows, p.column].astype("string").fillna("")
+            else:
+                values = pd.Series("", index=rows, dtype="string")
+            if isinstance(p.reason, pd.Series):
+                reasons = p.reason.loc[rows].astype("string")
+            else:
+                before, _, after = p.reason.partition("{value}")
+                reasons = (before + values.str.strip() + after) if "{value}" in p.reason \
+                    else pd.Series(p.reason, index=rows, dtype="string")
+            frames.append(pd.DataFrame({
+                "table": self.m.table, "file": source.file, "row": rows, "column": p.column,
+                "value": values.to_numpy(), "rule": p.rule, "reason": reasons.to_numpy()}))
+        if not frames:
+            return pd.DataFrame(columns=["table", "file", "row", "column", "value", "rule", "reason"])
+        return pd.concat(frames, ignore_index=True).sort_values(["row", "column"], kind="stable")
+
+    # ------------------------------------------------------------------ triples
+    def _object(self, obj: ObjectSpec, lexical: dict[str, pd.Series], index: pd.Index,
+                where: str) -> pd.Series:
+        if obj.id is not None:
+            return nt.iri(self.uris.base + "id/" + _template(obj.id, lexical, index, encode=True))
+        if obj.value is not None:
+            text = _template(obj.value, lexical, index, encode=False)
+            dt = self._datatype(obj.datatype, where) if obj.datatype else None
+            return nt.literal(text, dt, obj.lang)
+        assert obj.column is not None
+        values = lexical[obj.column].loc[index]
+        spec = next((c for c in self.m.columns if c.name == obj.column), None)
+        if spec is not None and spec.concept:
+            return nt.iri(values)
+        datatype = obj.datatype or (spec.datatype if spec else "integer")
+        if datatype == "string":
+            return nt.literal(values, None, obj.lang)
+        return nt.literal(values, self._datatype(datatype, where))
+
+    def _datatype(self, name: str, where: str) -> str:
+        """A mapping datatype ("decimal", "xsd:gYear", "<iri>") as an IRI."""
+        if ":" in name:
+            return _expand(name, self.prefixes, where)
+        return XSD + LEXICAL_DATATYPE.get(name, name)
+
+    def write(self, out: TextIO, lexical: dict[str, pd.Series], numbers: dict[str, pd.Series],
+              alive: pd.Series) -> tuple[int, pd.DataFrame]:
+        triples = 0
+        subjects: list[pd.DataFrame] = []
+        for res in self.m.resources:
+            where = f"{self.m.path}: resource {res.id}"
+            rows = alive.copy()
+            if res.when_any_positive:
+                rows &= pd.concat([numbers[c].fillna(0) > 0 for c in res.when_any_positive],
+                                  axis=1).any(axis=1)
+            index = rows[rows].index
+            if not len(index):
+                continue
+            local = {k: v.loc[index] for k, v in lexical.items()}
+            subject = nt.iri(self.uris.base + "id/" + _template(res.id, local, index, encode=True))
+            subjects.append(pd.DataFrame({"subject": subject.str[1:-1].to_numpy(), "row": index}))
+            chunk = [nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
+                f"<{_expand(res.class_, self.prefixes, where)}>", index=index))]
+            for predicate, obj in res.properties:
+                pred = _expand(predicate, self.prefixes, where)
+                spec = next((c for c in self.m.columns if c.name == obj.column), None)
+                if spec is not None and spec.separator:   # a list cell: one triple per item
+                    exploded = local[obj.column].str.split("\t").explode()
+                    objects = nt.iri(exploded)
+                    chunk.append(nt.triples(subject.reindex(exploded.index), pred, objects))
+                else:
+                    objects = self._object(obj, local, index, where)
+                    chunk.append(nt.triples(subject, pred, objects))
+                if obj.inverse:
+                    chunk.append(nt.triples(objects, _expand(obj.inverse, self.prefixes, where),
+                                            subject.reindex(objects.index)))
+            text = "".join(chunk)
+            triples += text.count("\n")
+            out.write(text)
+        subject_rows = pd.concat(subjects, ignore_index=True) if subjects else \
+            pd.DataFrame({"subject": [], "row": []})
+        return triples, subject_rows
+
+
+def map_table(mapping: Mapping, source: SourceTable, uris: Uris, codes: CodeLists,
+              prefixes: dict[str, str], accepted: dict[str, pd.DataFrame], out_path: Path,
+              today: date | None = None, exclude_rows: set[int] | frozenset[int] = frozenset(),
+              extra: pd.DataFrame | None = None) -> MappedTable:
+    """Check and map one table; write its N-Triples to ``out_path``.
+
+    ``exclude_rows`` are rows rejected later (by SHACL); ``extra`` their rejection lines.
+    """
+    mapper = TableMapper(mapping, uris, codes, prefixes, today)
+    lexical, numbers, problems = mapper.check(source, accepted)
+    index = source.frame.index
+    if exclude_rows:
+        mask = pd.Series(index.isin(list(exclude_rows)), index=index)
+        problems.append(Problem("(shacl)", "shacl", mask, ""))
+    faulty = pd.concat([p.mask for p in problems], axis=1).any(axis=1) if problems \
+        else pd.Series(False, index=index)
+    alive = ~faulty
+    rejections = mapper.rejections(source, [p for p in problems if p.rule != "shacl"])
+    if extra is not None and len(extra):
+        rejections = pd.concat([rejections, extra], ignore_index=True)
+    with open(out_path, "w", encoding="utf-8") as out:
+        triples, subjects = mapper.write(out, lexical, numbers, alive)
+    accepted_frame = pd.DataFrame({k: v[alive] for k, v in lexical.items()})
+    return MappedTable(mapping.table, source.file, len(index), int(alive.sum()), triples,
+                       rejections, accepted_frame, subjects)

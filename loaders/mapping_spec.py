@@ -1,0 +1,231 @@
+"""Mapping files (``mappings/*.yaml``): loaded, checked against their JSON Schema, expanded.
+
+A mapping says, for one source table, which column becomes which property, with
+which datatype, language, URI pattern and code list. ``for_each`` blocks are
+expanded here, so the engine only ever sees concrete columns and resources.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import BuildError
+
+DATATYPES = ("string", "decimal", "integer", "nonNegativeInteger", "gYear", "date", "boolean")
+NUMERIC = ("decimal", "integer", "nonNegativeInteger", "gYear")
+
+
+@dataclass(frozen=True)
+class Reference:
+    table: str
+    column: str
+    with_: tuple[tuple[str, str], ...] = ()   # (our column, their column) that must match too
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    datatype: str = "string"
+    concept: str | None = None
+    separator: str | None = None
+    pattern: str | None = None
+    min: float | str | None = None
+    max: float | str | None = None
+    default: float | str | None = None
+    references: Reference | None = None
+
+
+@dataclass(frozen=True)
+class Computed:
+    name: str
+    sum: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    column: str | None = None
+    id: str | None = None
+    value: str | None = None
+    lang: str | None = None
+    datatype: str | None = None
+    inverse: str | None = None
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    id: str
+    class_: str
+    properties: tuple[tuple[str, ObjectSpec], ...]
+    when_any_positive: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    table: str
+    title: str
+    files: tuple[str, ...]
+    graph: str
+    key: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    resources: tuple[ResourceSpec, ...]
+    computed: tuple[Computed, ...] = ()
+    encoding: str = "auto"
+    separator: str = "auto"
+    sheet: str | int | None = None
+    source_required: bool = True
+    path: str = ""
+    references: tuple[str, ...] = field(default=())   # tables this one depends on
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+_schema_cache: dict[str, Any] = {}
+
+
+def _schema() -> Any:
+    if "s" not in _schema_cache:
+        text = resources.files("emis_lod.mappings").joinpath("mapping.schema.json").read_text("utf-8")
+        _schema_cache["s"] = json.loads(text)
+    return _schema_cache["s"]
+
+
+def _substitute(template: str, values: dict[str, Any]) -> str:
+    """Fill only the loop variables of a template; column placeholders stay."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]) if m.group(1) in values
+                  else m.group(0), template)
+
+
+def _combinations(for_each: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
+    if not for_each:
+        return [{}]
+    names = list(for_each)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(for_each[n] for n in names))]
+
+
+def _object(raw: Any, loop: dict[str, Any]) -> ObjectSpec:
+    if isinstance(raw, str):
+        return ObjectSpec(column=_substitute(raw, loop))
+    return ObjectSpec(**{k: _substitute(v, loop) if isinstance(v, str) else v for k, v in raw.items()})
+
+
+def parse_mapping(data: dict[str, Any], path: str = "<mapping>") -> Mapping:
+    try:
+        jsonschema.validate(data, _schema())
+    except jsonschema.ValidationError as err:
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise BuildError(f"{path}: invalid mapping at {where}: {err.message}") from None
+
+    columns: list[ColumnSpec] = []
+    for name, spec in data["columns"].items():
+        for loop in _combinations(spec.get("for_each")):
+            ref = spec.get("references")
+            columns.append(ColumnSpec(
+                name=_substitute(name, loop),
+                aliases=tuple(_substitute(a, loop) for a in spec.get("aliases", ())),
+                required=spec.get("required", False),
+                datatype=spec.get("datatype", "string"),
+                concept=spec.get("concept"),
+                separator=spec.get("separator"),
+                pattern=spec.get("pattern"),
+                min=spec.get("min"),
+                max=spec.get("max"),
+                default=spec.get("default"),
+                references=Reference(ref["table"], ref["column"],
+                                     tuple(ref.get("with", {}).items())) if ref else None,
+            ))
+    computed = tuple(
+        Computed(name, tuple(_substitute(s, loop) for loop in _combinations(spec.get("for_each"))
+                             for s in spec["sum"]))
+        for name, spec in data.get("computed", {}).items())
+    res: list[ResourceSpec] = []
+    for spec in data["resources"]:
+        for loop in _combinations(spec.get("for_each")):
+            props: list[tuple[str, ObjectSpec]] = []
+            for predicate, raw in spec["properties"].items():
+                for item in raw if isinstance(raw, list) else [raw]:
+                    props.append((predicate, _object(item, loop)))
+            res.append(ResourceSpec(
+                id=_substitute(spec["id"], loop), class_=spec["class"], properties=tuple(props),
+                when_any_positive=tuple(_substitute(c, loop) for c in spec.get("when_any_positive", ()))))
+    source = data["source"]
+    mapping = Mapping(
+        table=data["table"], title=data.get("title", data["table"]), files=tuple(source["files"]),
+        graph=data["graph"], key=tuple(data["key"]), columns=tuple(columns), resources=tuple(res),
+        computed=computed, encoding=source.get("encoding", "auto"),
+        separator=source.get("separator", "auto"), sheet=source.get("sheet"),
+        source_required=source.get("required", True), path=path,
+        references=tuple(sorted({c.references.table for c in columns if c.references})))
+    _check_names(mapping)
+    return mapping
+
+
+def _check_names(m: Mapping) -> None:
+    """Every column a resource or key uses must be declared (a typo is a mapping error)."""
+    known = {c.name for c in m.columns} | {c.name for c in m.computed}
+    used: list[tuple[str, str]] = [(k, "key") for k in m.key]
+    for c in m.computed:
+        used += [(s, f"computed {c.name}") for s in c.sum]
+    for r in m.resources:
+        used += [(n, f"resource {r.id}") for n in re.findall(r"\{(\w+)\}", r.id)]
+        used += [(n, f"resource {r.id}") for n in r.when_any_positive]
+        for pred, obj in r.properties:
+            if obj.column:
+                used.append((obj.column, f"{r.id} {pred}"))
+            for tpl in (obj.id, obj.value):
+                used += [(n, f"{r.id} {pred}") for n in re.findall(r"\{(\w+)\}", tpl or "")]
+    for name, where in used:
+        if name not in known:
+            raise BuildError(f"{m.path}: {where} uses column '{name}', which the mapping does not "
+                             f"declare under 'columns' or 'computed'")
+
+
+def load_mapping(path: Path) -> Mapping:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise BuildError(f"{path}: not valid YAML: {err}") from None
+    return parse_mapping(data, str(path))
+
+
+def bundled_mapping_dir() -> Path:
+    return Path(str(resources.files("emis_lod.mappings")))
+
+
+def load_mappings(directory: Path | None = None) -> list[Mapping]:
+    """All mappings of a directory, ordered so that referenced tables come first."""
+    directory = directory or bundled_mapping_dir()
+    mappings = {m.table: m for m in (load_mapping(p) for p in sorted(Path(directory).glob("*.yaml")))}
+    ordered: list[Mapping] = []
+    visiting: set[str] = set()
+
+    def visit(name: str, via: str) -> None:
+        if any(m.table == name for m in ordered):
+            return
+        if name not in mappings:
+            raise BuildError(f"{via} references table '{name}', which has no mapping in {directory}")
+        if name in visiting:
+            raise BuildError(f"{mappings[name].path}: references form a cycle through '{name}'")
+        visiting.add(name)
+        for dep in mappings[name].references:
+            visit(dep, mappings[name].path)
+        visiting.discard(name)
+        ordered.append(mappings[name])
+
+    for name in sorted(mappings):
+        visit(name, str(directory))
+    return ordered

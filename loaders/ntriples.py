@@ -1,0 +1,50 @@
+"""N-Triples terms for whole columns at once (the bulk path never builds rdflib objects)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from emis_lod.uris import encode_key
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_UNSAFE = r"[^A-Za-z0-9\-._~]"
+
+
+def escape_literal(values: pd.Series) -> pd.Series:
+    """N-Triples STRING_LITERAL_QUOTE escaping (RDF 1.1 N-Triples, section 2.4)."""
+    return (values.str.replace("\\", "\\\\", regex=False)
+            .str.replace('"', '\\"', regex=False)
+            .str.replace("\n", "\\n", regex=False)
+            .str.replace("\r", "\\r", regex=False))
+
+
+def literal(values: pd.Series, datatype: str | None = None, lang: str | None = None) -> pd.Series:
+    body = '"' + escape_literal(values) + '"'
+    if lang:
+        return body + f"@{lang}"
+    if datatype and datatype != f"{XSD}string":
+        return body + f"^^<{datatype}>"
+    return body
+
+
+def path_segment(values: pd.Series) -> pd.Series:
+    """Keys as IRI path segments, percent-encoding only the rows that need it."""
+    values = values.astype("string")
+    unsafe = values.str.contains(_UNSAFE, regex=True, na=False)
+    if unsafe.any():
+        values = values.copy()
+        values[unsafe] = values[unsafe].map(encode_key)
+    return values
+
+
+def iri(values: pd.Series) -> pd.Series:
+    return "<" + values + ">"
+
+
+def triples(subjects: pd.Series, predicate: str, objects: pd.Series) -> str:
+    """Lines "<s> <p> o ." for the rows where both sides exist."""
+    ok = subjects.notna() & objects.notna()
+    if not ok.any():
+        return ""
+    return "".join((subjects[ok] + f" <{predicate}> " + objects[ok] + " .\n").tolist())

@@ -1,0 +1,42 @@
+"""SHACL validation of a staged release, with the engine chosen by the ``validator`` setting."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from emis_lod.uris import Uris
+
+VIOLATION = "http://www.w3.org/ns/shacl#Violation"
+
+
+def shape_files() -> list[Path]:
+    return sorted(Path(str(resources.files("emis_lod.shapes"))).glob("*.ttl"))
+
+
+def load_shapes(uris: Uris) -> rdflib.Graph:
+    """The shapes graph; its relative IRIs resolve against ``{base}def/`` like the ontology."""
+    graph = rdflib.Graph()
+    for path in shape_files():
+        graph.parse(path, format="turtle", publicID=uris.concepts)
+    return graph
+
+
+def validate(store: ox.Store, uris: Uris, engine: str = "sparql") -> list:
+    """Violations of the shapes in the store's data (all graphs, as one union)."""
+    from . import shacl
+
+    shapes = load_shapes(uris)
+    if engine == "sparql":
+        return shacl.validate_store(store, shapes, union=True)
+    if engine == "pyshacl":
+        data = rdflib.Dataset()
+        data.parse(data=store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8"), format="nquads")
+        union = rdflib.Graph()
+        for s, p, o, _graph in data.quads((None, None, None, None)):   # union of every graph
+            union.add((s, p, o))
+        return shacl.validate_pyshacl(union, shapes)
+    raise ValueError(f"unknown validator '{engine}': use 'sparql' or 'pyshacl'")
