@@ -60,6 +60,7 @@ class BuildReport:
     rejections: pd.DataFrame
     shacl_violations: int
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)   # seconds per build phase
 
     @property
     def rejected(self) -> int:
@@ -169,11 +170,19 @@ def build(source: Path, store_dir: Path, settings: Settings,
           echo: Callable[[str], object] = print, mappings_dir: Path | None = None,
           today: date | None = None) -> BuildReport:
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + now - since
+        return now
+
     today = today or date.today()
     uris = Uris(settings.base_uri)
     mappings = load_mappings(mappings_dir)
     sources = _read_all(Path(source), mappings)
     codes = CodeLists(uris)
+    t = lap("read", started)
 
     store_dir = Path(store_dir)
     store_dir.mkdir(parents=True, exist_ok=True)
@@ -186,8 +195,11 @@ def build(source: Path, store_dir: Path, settings: Settings,
         excluded: dict[str, dict[int, list[dict]]] = {}
         for _ in range(MAX_SHACL_ROUNDS):
             mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, excluded)
+            t = lap("map", t)
             store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
+            t = lap("load", t)
             violations = validate(store, uris, settings.validator)
+            t = lap("validate", t)
             new = _shacl_rejections(violations, mapped, mappings)
             if not new:
                 break
@@ -235,8 +247,9 @@ def build(source: Path, store_dir: Path, settings: Settings,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     releases.publish(store_dir, release_id)
+    lap("write", t)
     return BuildReport(release_id, final, store_dir, uris.base, tables, vocabulary, triples,
-                       rejections, len(violations), time.perf_counter() - started)
+                       rejections, len(violations), time.perf_counter() - started, phases)
 
 
 def _write_validation_report(staging: Path, violations: list) -> None:
