@@ -8,6 +8,7 @@ staging directory; ``current`` is switched only when the release is complete.
 from __future__ import annotations
 
 import gc
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -147,19 +148,34 @@ def _load(db: Path, mappings: list[Mapping], mapped: dict[str, MappedTable], nt_
     return store, vocabulary
 
 
-def _shacl_rejections(violations: list, mapped: dict[str, MappedTable], mappings: list[Mapping]
-                      ) -> dict[str, dict[int, list[dict]]]:
+def _source_columns(mapping: Mapping, uris: Uris) -> dict[str, str]:
+    """Predicate IRI -> the source column it is mapped from (to name columns in SHACL results)."""
+    pre = prefixes(uris)
+    out: dict[str, str] = {}
+    for res in mapping.resources:
+        for predicate, obj in res.properties:
+            iri = pre.get(predicate.partition(":")[0], "") + predicate.partition(":")[2]
+            column = obj.column or next(iter(re.findall(r"\{(\w+)\}", obj.id or obj.value or "")), None)
+            if column:
+                out.setdefault(iri, column)
+    return out
+
+
+def _shacl_rejections(violations: list, mapped: dict[str, MappedTable], mappings: list[Mapping],
+                      uris: Uris) -> dict[str, dict[int, list[dict]]]:
     """Source rows behind the focus nodes of SHACL violations, with rejection lines."""
     owner: dict[str, tuple[str, str, int]] = {}
     for t in mapped.values():
         for subject, row in zip(t.subjects["subject"], t.subjects["row"]):
             owner.setdefault(subject, (t.table, t.file, int(row)))
+    columns = {m.table: _source_columns(m, uris) for m in mappings}
     out: dict[str, dict[int, list[dict]]] = {}
     for v in violations:
         if v.severity != VIOLATION or v.focus not in owner:
             continue
         table, file, row = owner[v.focus]
-        column = v.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if v.path else "(resource)"
+        path = (v.path or "").lstrip("^")
+        column = columns[table].get(path) or (path.rsplit("#", 1)[-1].rsplit("/", 1)[-1] or "(resource)")
         out.setdefault(table, {}).setdefault(row, []).append(dict(
             table=table, file=file, row=row, column=column, value=v.value or "",
             rule="shacl", reason=f"{v.message} (SHACL {v.component.rsplit('#', 1)[-1]} on {v.focus})"))
@@ -200,7 +216,7 @@ def build(source: Path, store_dir: Path, settings: Settings,
             t = lap("load", t)
             violations = validate(store, uris, settings.validator)
             t = lap("validate", t)
-            new = _shacl_rejections(violations, mapped, mappings)
+            new = _shacl_rejections(violations, mapped, mappings, uris)
             if not new:
                 break
             for table, rows in new.items():

@@ -1,0 +1,134 @@
+"""``emis-lod build``: the accounting closes, bad files stop the build, the served release survives."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyoxigraph as ox
+import pytest
+import yaml
+
+from emis_lod.loaders import releases
+from emis_lod.loaders.build import build
+from emis_lod.loaders.errors import BuildError
+from emis_lod.loaders.mapping_spec import bundled_mapping_dir
+from emis_lod.settings import load_settings
+
+SCHOOLS = 50   # conftest.SCHOOLS: valid schools in the generated export
+
+SETTINGS = load_settings(base_uri="http://data.test/")
+
+
+def count(store: ox.Store, query: str) -> int:
+    return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
+
+
+def test_every_source_row_is_loaded_or_rejected(built, generator_manifest) -> None:
+    for table in built.tables:
+        expected = generator_manifest["tables"][table.file]["rows"]
+        assert table.rows_read == expected
+        assert table.rows_loaded + table.rows_rejected == table.rows_read
+    schools = next(t for t in built.tables if t.table == "schools")
+    assert schools.rows_loaded == SCHOOLS
+
+
+def test_rejections_are_exactly_the_broken_rows(built, generator_manifest) -> None:
+    report = pd.read_csv(built.release_dir / releases.REJECTIONS, dtype={"value": str})
+    got = {(r.file, r.row, r.column) for r in report.itertuples()}
+    want = {(i["file"], i["row"], i["column"]) for i in generator_manifest["invalid"]}
+    assert got == want
+    assert report["reason"].str.len().min() > 15
+
+
+def test_store_holds_what_the_summary_says(built) -> None:
+    store = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
+    assert count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == built.triples
+    assert count(store, "SELECT (COUNT(?s) AS ?n) WHERE { ?s a <http://data.test/def/emis#School> }") \
+        == SCHOOLS
+    graphs = {g.value for g in store.named_graphs()}
+    assert {"http://data.test/graph/schools", "http://data.test/graph/ontology"} <= graphs
+    # Every school sits in a district of the region it names.
+    assert count(store, """SELECT (COUNT(?s) AS ?n) WHERE {
+        ?s <http://data.test/def/emis#district>/<http://data.test/def/emis#region> ?r1 ;
+           <http://data.test/def/emis#region> ?r2 . FILTER(?r1 != ?r2) }""") == 0
+    del store
+
+
+def test_release_is_published_with_manifest(built) -> None:
+    assert releases.current_release(built.store) == built.release_dir.resolve()
+    manifest = releases.read_manifest(built.release_dir)
+    assert manifest["base_uri"] == "http://data.test/"
+    assert manifest["tables"]["schools"]["rows_loaded"] == SCHOOLS
+    assert len(manifest["tables"]["schools"]["sha256"]) == 64
+    assert (built.release_dir / "validation.ttl").read_text(encoding="utf-8").count("sh:conforms")
+    assert "rows rejected: 7" in built.summary()
+
+
+def test_missing_column_stops_build_and_keeps_served_release(demo_source, tmp_path) -> None:
+    store = tmp_path / "store"
+    first = build(demo_source, store, SETTINGS, echo=lambda *_: None)
+    broken = tmp_path / "broken"
+    shutil.copytree(demo_source, broken)
+    districts = broken / "districts.csv"
+    lines = districts.read_text(encoding="utf-8").splitlines()
+    districts.write_text("\n".join(";".join(l.split(";")[:1] + l.split(";")[2:]) for l in lines),
+                         encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(broken, store, SETTINGS, echo=lambda *_: None)
+    assert "districts.csv" in str(err.value) and "region_code" in str(err.value)
+    assert releases.current_release(store) == first.release_dir.resolve()
+    assert releases.list_releases(store) == [first.release]
+    assert not [p for p in (store / releases.RELEASES).iterdir() if p.name.startswith(".staging")]
+
+
+def test_cli_build_exit_codes(demo_source, tmp_path) -> None:
+    exe = [sys.executable, "-m", "emis_lod.cli"]
+    ok = subprocess.run([*exe, "build", "--source", str(demo_source), "--store", str(tmp_path / "s"),
+                         "--base-uri", "http://data.test/"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "schools.csv" in ok.stdout and "rows rejected: 7" in ok.stdout
+    strict = subprocess.run([*exe, "build", "--source", str(demo_source), "--store",
+                             str(tmp_path / "s"), "--strict"], capture_output=True, text=True)
+    assert strict.returncode == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = subprocess.run([*exe, "build", "--source", str(empty), "--store", str(tmp_path / "s")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "no file for table" in bad.stderr and "unchanged" in bad.stderr
+
+
+def test_shacl_catches_what_a_mapping_lets_through(demo_source, tmp_path) -> None:
+    """With the latitude range dropped from the mapping, the shapes still reject the row."""
+    mappings = tmp_path / "mappings"
+    shutil.copytree(bundled_mapping_dir(), mappings, ignore=shutil.ignore_patterns("*.py", "__*"))
+    spec = yaml.safe_load((mappings / "schools.yaml").read_text(encoding="utf-8"))
+    spec["columns"]["latitude"].pop("max")
+    (mappings / "schools.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    source = tmp_path / "source"
+    shutil.copytree(demo_source, source)
+    frame = pd.read_csv(source / "schools.csv", sep=";", dtype=str, encoding="cp1251",
+                        keep_default_na=False)
+    frame.loc[0, "latitude"] = "48,5"          # spreadsheet row 2: north of Kyrgyzstan
+    frame.to_csv(source / "schools.csv", sep=";", index=False, encoding="cp1251")
+
+    report = build(source, tmp_path / "store", SETTINGS, echo=lambda *_: None,
+                   mappings_dir=mappings)
+    rows = report.rejections[report.rejections["row"] == 2]
+    assert rows["rule"].tolist() == ["shacl"] and "Latitude" in rows["reason"].iloc[0]
+    assert rows["column"].tolist() == ["latitude"]
+    schools = next(t for t in report.tables if t.table == "schools")
+    assert schools.rows_loaded == SCHOOLS - 1
+    assert schools.rows_loaded + schools.rows_rejected == schools.rows_read
+
+
+@pytest.mark.parametrize("validator", ["pyshacl"])
+def test_reference_validator_agrees(demo_source, tmp_path, built, validator) -> None:
+    report = build(demo_source, tmp_path / "store", load_settings(base_uri="http://data.test/",
+                   validator=validator), echo=lambda *_: None)
+    assert report.triples == built.triples and report.rejected == built.rejected
+    assert report.shacl_violations == built.shacl_violations == 0
