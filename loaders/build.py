@@ -198,7 +198,7 @@ def build(source: Path, store_dir: Path, settings: Settings,
     mappings = load_mappings(mappings_dir)
     sources = _read_all(Path(source), mappings)
     codes = CodeLists(uris)
-    t = lap("read", started)
+    mark = lap("read", started)
 
     store_dir = Path(store_dir)
     store_dir.mkdir(parents=True, exist_ok=True)
@@ -211,11 +211,11 @@ def build(source: Path, store_dir: Path, settings: Settings,
         excluded: dict[str, dict[int, list[dict]]] = {}
         for _ in range(MAX_SHACL_ROUNDS):
             mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, excluded)
-            t = lap("map", t)
+            mark = lap("map", mark)
             store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
-            t = lap("load", t)
+            mark = lap("load", mark)
             violations = validate(store, uris, settings.validator)
-            t = lap("validate", t)
+            mark = lap("validate", mark)
             new = _shacl_rejections(violations, mapped, mappings, uris)
             if not new:
                 break
@@ -263,7 +263,7 @@ def build(source: Path, store_dir: Path, settings: Settings,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     releases.publish(store_dir, release_id)
-    lap("write", t)
+    lap("write", mark)
     return BuildReport(release_id, final, store_dir, uris.base, tables, vocabulary, triples,
                        rejections, len(violations), time.perf_counter() - started, phases)
 

@@ -91,10 +91,18 @@ class TableMapper:
             if num is not None:
                 numbers[spec.name] = num
             problems += [p for p in probs if p.mask.any()]
-        for comp in self.m.computed:
-            total = sum(numbers[c].fillna(0) for c in comp.sum)
-            numbers[comp.name] = total
-            lexical[comp.name] = total.astype("Int64").astype("string")
+        pending = list(self.m.computed)
+        while pending:   # computed columns may sum other computed columns: any order works
+            ready = [c for c in pending if all(s in numbers for s in c.sum)]
+            if not ready:
+                raise BuildError(f"{self.m.path}: computed columns "
+                                 f"{', '.join(c.name for c in pending)} sum each other in a cycle "
+                                 f"or sum a column that is not numeric")
+            for comp in ready:
+                total = sum(numbers[c].fillna(0) for c in comp.sum)
+                numbers[comp.name] = total
+                lexical[comp.name] = total.astype("Int64").astype("string")
+                pending.remove(comp)
         alive = ~pd.concat([p.mask for p in problems], axis=1).any(axis=1) if problems \
             else pd.Series(True, index=frame.index)
         for p in duplicate_keys(pd.DataFrame(lexical), self.m, alive):

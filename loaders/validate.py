@@ -33,10 +33,9 @@ def validate(store: ox.Store, uris: Uris, engine: str = "sparql") -> list:
     if engine == "sparql":
         return shacl.validate_store(store, shapes, union=True)
     if engine == "pyshacl":
-        data = rdflib.Dataset()
-        data.parse(data=store.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8"), format="nquads")
-        union = rdflib.Graph()
-        for s, p, o, _graph in data.quads((None, None, None, None)):   # union of every graph
-            union.add((s, p, o))
+        union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                            use_default_graph_as_union=True)
+        data = ox.serialize(union, format=ox.RdfFormat.N_TRIPLES)
+        union = rdflib.Graph().parse(data=data.decode("utf-8"), format="nt")
         return shacl.validate_pyshacl(union, shapes)
     raise ValueError(f"unknown validator '{engine}': use 'sparql' or 'pyshacl'")
