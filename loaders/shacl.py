@@ -125,7 +125,8 @@ class ShaclError(ValueError):
 
     def __init__(self, shape: str, problem: str, section: str) -> None:
         self.shape, self.problem, self.section = shape, problem, section
-        super().__init__(f"shape {shape}: {problem} (SHACL {section})")
+        where = re.sub(r"\s*\(#([\w-]+)\)", lambda m: f", {SPEC}#{m.group(1)}", section)
+        super().__init__(f"shape {shape}: {problem} (SHACL {where})")
 
 
 class InvalidShape(ShaclError):
@@ -193,9 +194,14 @@ _SHORT_DATATYPE = re.compile(
 )
 
 
+_BARE = re.compile(r'^"([+-]?[0-9]+(?:\.[0-9]+)?|true|false)"\^\^xsd:(?:integer|decimal|boolean)$')
+
+
 def _display(term: object) -> str:
-    """A value for a human message: N-Triples, with xsd:/rdf: datatypes shortened."""
-    return _SHORT_DATATYPE.sub(lambda m: "^^" + _SHORT[m.group(1)] + m.group(2), str(term))
+    """A value for a human message: N-Triples, with xsd:/rdf: datatypes shortened and
+    integers, decimals and booleans written bare as Turtle does (``-3``, ``true``)."""
+    text = _SHORT_DATATYPE.sub(lambda m: "^^" + _SHORT[m.group(1)] + m.group(2), str(term))
+    return _BARE.sub(r"\1", text)
 
 
 def _message_value(term: object) -> str:
@@ -367,13 +373,23 @@ class _Compiler:
 
     # ---- reading the shapes graph
 
-    def _short(self, node: Node) -> str:
+    def _short(self, node: Node, depth: int = 0) -> str:
+        """A term for a message: prefixed name, literal, or an anonymous shape by its content."""
         if isinstance(node, URIRef):
             try:
                 return self.g.namespace_manager.normalizeUri(node)
             except Exception:  # noqa: BLE001 - rdflib raises several kinds for odd IRIs
                 return f"<{node}>"
-        return _display(_nt_rdflib(node)) if isinstance(node, Literal) else _label(node)
+        if isinstance(node, Literal):
+            text = _display(_nt_rdflib(node))
+            return text if len(text) <= 60 else " ".join(text[:57].split()) + "..."
+        if depth > 2:
+            return "[...]"
+        if (node, RDF.first, None) in self.g:
+            return "( " + " ".join(self._short(m, depth + 1) for m in Collection(self.g, node)) + " )"
+        pairs = sorted((self._short(p, depth + 1), self._short(o, depth + 1))
+                       for p, o in self.g.predicate_objects(node) if p not in (SH.message, RDF.type))
+        return "[ " + " ; ".join(f"{p} {o}" for p, o in pairs) + " ]" if pairs else _label(node)
 
     def _term(self, node: Node, shape: Node, what: str) -> str:
         """A shapes-graph term as a SPARQL constant."""
@@ -795,6 +811,10 @@ class _Compiler:
                                    "§5.2 (#sparql-constraints-syntax)")
         for pfx, ns in re.findall(r"PREFIX\s+([A-Za-z][\w.-]*)?\s*:\s*<([^>]*)>", prologue, re.I):
             prefixes[pfx] = ns
+        forbidden = re.findall(r"\b(VALUES|MINUS|SERVICE)\b", _code_only(body), re.I)
+        if forbidden:
+            raise InvalidShape(label, f"sh:select must not use {forbidden[0].upper()}: the "
+                               "pre-binding of $this is undefined for it", "§5.3.1 and its appendix on pre-binding (#pre-binding)")
         if not re.match(r"\s*SELECT\b", body, re.I):
             raise InvalidShape(label, "sh:select must be a SELECT query", "§5.2")
         brace = _first_brace(body)
@@ -1007,32 +1027,48 @@ def _split_prologue(text: str) -> tuple[str, str]:
     return text[:end], text[end:]
 
 
-def _first_brace(text: str) -> int:
-    """Index of the first ``{`` outside comments, IRIs and strings (the WHERE clause)."""
-    i, n = 0, len(text)
+_IRI_TOKEN = re.compile(r"<[^<>\"{}|^`\\\s]*>")
+
+
+def _code_only(text: str) -> str:
+    """``text`` with comments, IRIs and string literals blanked out (same length)."""
+    out, i, n = list(text), 0, len(text)
+
+    def blank(a: int, b: int) -> None:
+        for k in range(a, min(b, n)):
+            if out[k] != "\n":
+                out[k] = " "
+
     while i < n:
         c = text[i]
         if c == "#":
             j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif c == "<":
-            m = re.compile(r"<[^<>\"{}|^`\\\s]*>").match(text, i)
-            i = m.end() if m else i + 1
+            j = n if j < 0 else j
+            blank(i, j)
+            i = j
+        elif c == "<" and (m := _IRI_TOKEN.match(text, i)):
+            blank(i, m.end())
+            i = m.end()
         elif c in "\"'":
             q3 = text[i:i + 3]
             if q3 in ('"""', "'''"):
                 j = text.find(q3, i + 3)
-                i = n if j < 0 else j + 3
+                j = n if j < 0 else j + 3
             else:
                 j = i + 1
                 while j < n and text[j] != c:
                     j += 2 if text[j] == "\\" else 1
-                i = j + 1
-        elif c == "{":
-            return i
+                j += 1
+            blank(i, j)
+            i = j
         else:
             i += 1
-    return -1
+    return "".join(out)
+
+
+def _first_brace(text: str) -> int:
+    """Index of the first ``{`` outside comments, IRIs and strings (the WHERE clause)."""
+    return _code_only(text).find("{")
 
 
 _STANDARD = {"rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD), "owl": str(OWL), "sh": SH_NS}
@@ -1092,7 +1128,9 @@ def _violation(cc: CompiledConstraint, row: dict[str, object]) -> Violation:
     else:
         if isinstance(row.get("path"), pyoxigraph.NamedNode):  # sh:closed reports the predicate
             path = _ox_label(row["path"])
-        bindings = {k: _display(t) for k, t in row.items()}
+        bindings = {k: _message_value(t) for k, t in row.items()}
+        if value is not None:
+            bindings["value"] = _display(value)
         bindings["path"] = path or ""
     return Violation(
         focus=_ox_label(this),
@@ -1126,6 +1164,8 @@ def validate_pyshacl(
         data, shacl_graph=shapes, ont_graph=ont, inference="none", advanced=False,
         abort_on_first=False, allow_warnings=False, allow_infos=False,
     )
+    if not isinstance(results, rdflib.Graph):  # pySHACL returns its failure in place of the report
+        raise ValidationFailure(f"pySHACL could not validate: {results}")
     out: dict[Violation, None] = {}
     for r in results.subjects(RDF.type, SH.ValidationResult):
         if any(True for _ in results.subjects(SH.detail, r)):
