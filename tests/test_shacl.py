@@ -113,6 +113,23 @@ def test_union_mode_reads_named_graphs_only_when_asked() -> None:
     assert validate_store(store, shapes, union=False) == []
 
 
+def test_ontology_graph_supplies_subclasses() -> None:
+    """rdfs:subClassOf axioms from the ontology: in another named graph of the store, and
+    passed to pySHACL as ``ont``; both engines find the subclass instance."""
+    onto = PREFIXES + "ex:Lyceum rdfs:subClassOf ex:School ."
+    data = PREFIXES + "ex:s1 a ex:Lyceum . ex:s2 a ex:School ; ex:name \"Two\" ."
+    shapes = rdflib.Graph().parse(data=PREFIXES + """
+    ex:S sh:targetClass ex:School ; sh:property [ sh:path ex:name ; sh:minCount 1 ] .""", format="turtle")
+    store = _store(data)
+    store.load(onto.encode(), format=pyoxigraph.RdfFormat.TURTLE,
+               to_graph=pyoxigraph.NamedNode("urn:emis-lod:test:ontology"))
+    ours = validate_store(store, shapes)
+    ref = validate_pyshacl(rdflib.Graph().parse(data=data, format="turtle"), shapes,
+                           ont=rdflib.Graph().parse(data=onto, format="turtle"))
+    assert [v.focus for v in ours] == [f"{EX}s1"]
+    assert {_key(v) for v in ours} == {_key(v) for v in ref}
+
+
 def test_ill_typed_literals_are_violations() -> None:
     data = PREFIXES + """
     ex:s1 a ex:School ; ex:pupils "abc"^^xsd:integer, 12 ; ex:opened "2020-02-30"^^xsd:date ;
