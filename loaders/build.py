@@ -62,6 +62,7 @@ class BuildReport:
     shacl_violations: int
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)   # seconds per build phase
+    examples: dict[str, str] = field(default_factory=dict)   # table -> one loaded resource IRI
 
     @property
     def rejected(self) -> int:
@@ -89,14 +90,13 @@ class BuildReport:
 
     def try_urls(self, public: str) -> str:
         uris = Uris(public)
-        return "\n".join([
-            "try:",
-            f"  {public}                      home page",
-            f"  {uris.sparql}                query UI and SPARQL 1.1 endpoint",
-            f"  {uris.id('region', 'KG-C')}   a region (303 to its document)",
-            "  curl -H 'Accept: text/turtle' " + uris.id("region", "KG-C") + " -L",
-            f"  curl '{uris.sparql}?query=SELECT+(COUNT(*)+AS+?n)+WHERE+{{?s+a+emis:School}}'",
-        ])
+        lines = ["try:", f"  {public}  (home page)", f"  {uris.sparql}  (SPARQL endpoint)"]
+        lines += [f"  {iri}  (a resource of table {table}: 303 to its document)"
+                  for table, iri in self.examples.items()]
+        lines += [f"  curl -L -H 'Accept: text/turtle' {next(iter(self.examples.values()), public)}",
+                  f"  curl -G -H 'Accept: text/csv' {uris.sparql} --data-urlencode "
+                  "'query=SELECT (COUNT(*) AS ?schools) WHERE { ?s a emis:School }'"]
+        return "\n".join(lines)
 
 
 def _read_all(source: Path, mappings: list[Mapping]) -> dict[str, SourceTable]:
@@ -264,8 +264,10 @@ def build(source: Path, store_dir: Path, settings: Settings,
         raise
     releases.publish(store_dir, release_id)
     lap("write", mark)
+    examples = {t.table: str(t.subjects["subject"].iloc[0]) for t in mapped.values() if len(t.subjects)}
     return BuildReport(release_id, final, store_dir, uris.base, tables, vocabulary, triples,
-                       rejections, len(violations), time.perf_counter() - started, phases)
+                       rejections, len(violations), time.perf_counter() - started, phases,
+                       dict(reversed(list(examples.items()))))
 
 
 def _write_validation_report(staging: Path, violations: list) -> None:
