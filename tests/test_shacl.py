@@ -8,6 +8,7 @@ name ends in ``-conforms`` must produce no result at all, every other folder at 
 
 from __future__ import annotations
 
+import doctest
 import random
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 import rdflib
+from emis_lod.loaders import shacl
 from emis_lod.loaders.shacl import (
     InvalidShape,
     UnsupportedShape,
@@ -102,6 +104,10 @@ def test_every_supported_constraint_has_a_violating_case() -> None:
         "QualifiedMaxCount",
     }
     assert {f"{SH}{name}ConstraintComponent" for name in expected} <= seen
+
+
+def test_module_docstring_example_runs() -> None:
+    assert doctest.testmod(shacl).failed == 0
 
 
 def test_union_mode_reads_named_graphs_only_when_asked() -> None:
@@ -325,3 +331,5 @@ def test_generated_thousands_of_nodes_counts_agree() -> None:
     assert len(ours) > 300
     assert Counter(v.component for v in ours) == Counter(v.component for v in ref)
     assert len(ours) == len(ref)
+    shapes, store = rdflib.Graph().parse(data=GENERATED_SHAPES, format="turtle"), _store(data)
+    assert validate_store(store, shapes, workers=1) == validate_store(store, shapes, workers=3)
