@@ -1,0 +1,133 @@
+"""The web layer: SPARQL 1.1 endpoint, dereferenceable URIs and the HTML pages of a release.
+
+``create_app(store_dir, settings)`` builds the Flask (WSGI) application; ``server.serve`` runs it
+under gunicorn. The application never opens the store at import or creation time: each worker
+process opens the current release READ-ONLY on its first request (after gunicorn forked it) and
+re-opens when ``STORE/current`` is switched to a newer release, so publishing needs no restart.
+
+Views parse the request, call one function, render; the one error handler is in ``errors.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Flask, Response, current_app, request
+
+from emis_lod import __version__
+from emis_lod.loaders import releases
+from emis_lod.namespaces import prefixes as platform_prefixes
+from emis_lod.settings import Settings
+from emis_lod.uris import Uris
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "emis_lod"
+
+
+@dataclass(frozen=True)
+class Release:
+    """One opened release: its read-only store and what the views need to know about it."""
+
+    path: Path
+    store: ox.Store
+    manifest: dict[str, Any]
+    uris: Uris
+    prefixes: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return str(self.manifest.get("release", self.path.name))
+
+
+class ReleaseHolder:
+    """Opens the served release lazily, once per process, and follows ``current`` when it moves."""
+
+    def __init__(self, store_dir: Path, settings: Settings) -> None:
+        self.store_dir = Path(store_dir)
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._release: Release | None = None
+        self._pid: int | None = None
+
+    def get(self) -> Release:
+        path = releases.current_release(self.store_dir)
+        release = self._release
+        if release is not None and release.path == path and self._pid == os.getpid():
+            return release
+        with self._lock:
+            release = self._release
+            if release is None or release.path != path or self._pid != os.getpid():
+                release = self._open(path)
+                self._release, self._pid = release, os.getpid()
+        return release
+
+    def _open(self, path: Path) -> Release:
+        manifest = releases.read_manifest(path)
+        base = manifest.get("base_uri") or self.settings.base_uri
+        if base.rstrip("/") != self.settings.base_uri.rstrip("/"):
+            log.info("serving release %s with its own base URI %s", path.name, base)
+        store = ox.Store.read_only(str(path / releases.OXIGRAPH))
+        uris = Uris(base)
+        log.info("opened release %s read-only (pid %s)", path.name, os.getpid())
+        return Release(path=path, store=store, manifest=manifest, uris=uris,
+                       prefixes=platform_prefixes(uris))
+
+
+def release() -> Release:
+    """The release serving the current request."""
+    holder: ReleaseHolder = current_app.extensions[EXTENSION]
+    return holder.get()
+
+
+def settings() -> Settings:
+    holder: ReleaseHolder = current_app.extensions[EXTENSION]
+    return holder.settings
+
+
+@cache
+def load_query(name: str) -> str:
+    """The text of ``endpoint/queries/{name}.rq``."""
+    return resources.files(__name__).joinpath("queries", f"{name}.rq").read_text("utf-8")
+
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers":
+        "Link, Content-Location, Location, Vary, ETag, EMIS-Result-Truncated, EMIS-Release",
+}
+
+
+def _cors(response: Response) -> Response:
+    response.headers.update(CORS_HEADERS)
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "Accept, Accept-Language, Content-Type")
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def create_app(store_dir: Path, settings: Settings) -> Flask:
+    """The WSGI application serving the current release of ``store_dir``."""
+    from . import documents, errors, sparql
+
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.extensions[EXTENSION] = ReleaseHolder(Path(store_dir), settings)
+    # a query is at most max_query_length characters, i.e. at most 4 bytes each, percent-encoded
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_query_length * 12 + 64 * 1024
+    app.jinja_env.globals["software_version"] = __version__
+    app.url_map.strict_slashes = True
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(documents.bp)
+    errors.register(app)
+    app.after_request(_cors)
+    return app

@@ -1,0 +1,506 @@
+"""Dereferenceable URIs: ``/id/`` (303 See Other), ``/doc/``, ``/def/``, home page, JSON-LD context.
+
+- ``/id/{type}/{key}`` answers 303 to ``/doc/{type}/{key}`` when the thing exists, else 404.
+- ``/doc/{type}/{key}``, ``/def/emis`` (the ontology; its terms are hash IRIs ``/def/emis#Term``),
+  ``/def/concept/{scheme}`` and ``/def/concept/{scheme}/{code}`` (served directly with 200)
+  answer HTML, Turtle, JSON-LD, N-Triples or RDF/XML: a suffix (``.ttl``) first, then
+  ``?format=``, then ``Accept`` choose; ``Vary: Accept`` and ``Link: rel="alternate"`` headers.
+  Lookup is ASK (404 when absent), then the CONSTRUCT of ``queries/{resource,scheme,ontology}.rq``.
+
+The bytes of an RDF document come from :func:`document_bytes`, a pure function of the store and
+the resource (no request, no Flask), so that a build can precompute documents later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, g, render_template, request
+from werkzeug.exceptions import NotFound
+
+from emis_lod import formats
+from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
+from emis_lod.uris import TYPES, Uris
+from . import Release, load_query, release
+
+bp = Blueprint("documents", __name__)
+
+LANGUAGES = ("ky", "ru", "en")
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDF_TYPE = RDF + "type"
+LABELS = ("https://schema.org/name", "http://www.w3.org/2004/02/skos/core#prefLabel",
+          "http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
+INBOUND_LIMIT = 200  # links shown on a page
+INBOUND_ROWS = 800  # the LIMIT of queries/inbound.rq (a thing has a few names)
+CACHE_CONTROL = "public, max-age=300"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# datatypes a reader does not need to be told about
+PLAIN_DATATYPES = {XSD + t for t in ("string", "integer", "decimal", "nonNegativeInteger",
+                                     "double", "int", "long")}
+
+
+# ------------------------------------------------------------------ pure: lookup and rendering
+
+@dataclass(frozen=True)
+class Resource:
+    """What a document is about: its IRI, the CONSTRUCT that describes it, and where it lives."""
+
+    iri: str
+    query: str  # name of a file in queries/
+    doc_url: str  # URL of the document, without suffix
+    substitutions: Mapping[str, Any] = field(default_factory=dict)
+
+    def bindings(self) -> dict[ox.Variable, Any]:
+        out: dict[ox.Variable, Any] = {ox.Variable("this"): ox.NamedNode(self.iri)}
+        for name, value in self.substitutions.items():
+            out[ox.Variable(name)] = value
+        return out
+
+
+def construct(store: ox.Store, query: str, prefixes: Mapping[str, str],
+              bindings: dict[ox.Variable, Any]) -> list[ox.Triple]:
+    """The triples of one of the app's CONSTRUCT queries, over the union of all graphs."""
+    results = store.query(load_query(query), prefixes=dict(prefixes),
+                          use_default_graph_as_union=True, substitutions=bindings)
+    assert isinstance(results, ox.QueryTriples), query
+    return list(results)
+
+
+def select(store: ox.Store, query: str, prefixes: Mapping[str, str],
+           bindings: dict[ox.Variable, Any]) -> list[ox.QuerySolution]:
+    """The rows of one of the app's SELECT queries, over the union of all graphs."""
+    results = store.query(load_query(query), prefixes=dict(prefixes),
+                          use_default_graph_as_union=True, substitutions=bindings)
+    assert isinstance(results, ox.QuerySolutions), query
+    return list(results)
+
+
+def exists(store: ox.Store, prefixes: Mapping[str, str], iri: str) -> bool:
+    """True when the store has any triple about ``iri`` (in any graph)."""
+    return bool(store.query(load_query("ask"), prefixes=dict(prefixes),
+                            use_default_graph_as_union=True,
+                            substitutions={ox.Variable("this"): ox.NamedNode(iri)}))
+
+
+def describe(store: ox.Store, prefixes: Mapping[str, str], resource: Resource) -> list[ox.Triple]:
+    """The triples of the document about ``resource``, deduplicated, the resource's own first."""
+    triples = set(construct(store, resource.query, prefixes, resource.bindings()))
+    root = ox.NamedNode(resource.iri)
+    return sorted(triples, key=lambda t: (t.subject != root, str(t.subject),
+                                          t.predicate.value != RDF_TYPE, str(t.predicate),
+                                          str(t.object)))
+
+
+def render_rdf(triples: Sequence[ox.Triple], fmt: Format, *, root: str | None,
+               prefixes: Mapping[str, str], context: Mapping[str, Any],
+               context_url: str) -> bytes:
+    """One document in one RDF format; JSON-LD compacted with the published context."""
+    if fmt is JSONLD:
+        return formats.dumps_jsonld(formats.compact_jsonld(
+            triples, root=root, context=context, context_url=context_url))
+    return formats.serialize_graph(triples, fmt, prefixes=prefixes)
+
+
+def document_bytes(store: ox.Store, uris: Uris, prefixes: Mapping[str, str],
+                   resource: Resource, fmt: Format) -> bytes | None:
+    """The bytes of the RDF document about ``resource`` in ``fmt``, or None if it is unknown."""
+    if not exists(store, prefixes, resource.iri):
+        return None
+    triples = describe(store, prefixes, resource)
+    return render_rdf(triples, fmt, root=resource.iri, prefixes=prefixes,
+                      context=formats.jsonld_context(uris.base), context_url=uris.context)
+
+
+# ------------------------------------------------------------------ HTML view model (pure)
+
+def pick_label(labels: Mapping[str, list[str]] | None, lang: str) -> str | None:
+    """The label in ``lang``, else English, Russian, Kyrgyz, else any."""
+    if not labels:
+        return None
+    for candidate in (lang, "en", "ru", "ky", ""):
+        if labels.get(candidate):
+            return sorted(labels[candidate])[0]
+    return sorted(v for vs in labels.values() for v in vs)[0]
+
+
+def web_href(iri: str) -> str | None:
+    """An IRI a page may link to: http(s) only, never ``javascript:`` and the like."""
+    return iri if iri.startswith(("http://", "https://")) else None
+
+
+def local_name(iri: str) -> str:
+    """The last segment of an IRI (after ``#`` or ``/``), a fallback label."""
+    return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
+
+
+@dataclass
+class Value:
+    text: str
+    href: str | None = None
+    lang: str | None = None
+    datatype: str | None = None
+
+
+@dataclass
+class Row:
+    predicate: str
+    label: str
+    compact: str
+    values: list[Value]
+
+
+@dataclass
+class Section:
+    iri: str
+    title: str
+    anchor: str | None
+    types: list[Value]
+    rows: list[Row]
+
+
+class Page:
+    """Everything the document template shows, built from the document's triples."""
+
+    def __init__(self, triples: Iterable[ox.Triple], root: str, rel: Release, lang: str,
+                 term_labels: Mapping[str, Mapping[str, list[str]]]) -> None:
+        self.root, self.lang, self.rel = root, lang, rel
+        self.term_labels = term_labels
+        self.by_subject: dict[str, list[tuple[str, Any]]] = {}
+        self.labels: dict[str, dict[str, list[str]]] = {}
+        for t in triples:
+            key = self._key(t.subject)
+            self.by_subject.setdefault(key, []).append((t.predicate.value, t.object))
+            if t.predicate.value in LABELS and isinstance(t.object, ox.Literal):
+                self.labels.setdefault(key, {}).setdefault(t.object.language or "", []).append(
+                    t.object.value)
+        self.compactor = formats.JsonLdCompactor({k: v for k, v in rel.prefixes.items()})
+        vocab = rel.uris.vocab
+        self.enrolment_props = {name: vocab + name
+                                for name in ("grade", "schoolYear", "boys", "girls")}
+        self.enrolment_nodes = [o.value for p, o in self.by_subject.get(root, ())
+                                if p == vocab + "enrolment" and isinstance(o, ox.NamedNode)
+                                and o.value in self.by_subject]
+
+    @staticmethod
+    def _key(term: Any) -> str:
+        return term.value if isinstance(term, ox.NamedNode) else "_:" + term.value
+
+    def label(self, iri: str) -> str | None:
+        return pick_label(self.labels.get(iri) or self.term_labels.get(iri), self.lang)
+
+    def title(self, iri: str) -> str:
+        return self.label(iri) or self.compactor.compact_iri(iri)
+
+    def value(self, term: Any) -> Value:
+        if isinstance(term, ox.Literal):
+            dt = term.datatype.value
+            shown = None if term.language or dt in PLAIN_DATATYPES else \
+                self.compactor.compact_iri(dt)
+            return Value(term.value, lang=term.language or None, datatype=shown)
+        if isinstance(term, ox.NamedNode):
+            return Value(self.title(term.value), href=web_href(term.value))
+        if isinstance(term, ox.BlankNode):
+            return Value("_:" + term.value, href="#" + "_" + term.value)
+        return Value(str(term))
+
+    def section(self, iri: str) -> Section:
+        grouped: dict[str, list[Value]] = {}
+        types: list[Value] = []
+        tabled = self.rel.uris.vocab + "enrolment" if iri == self.root and self.enrolment_nodes \
+            else None  # shown as the enrolment table instead
+        for predicate, obj in self.by_subject.get(iri, ()):
+            if predicate == tabled:
+                continue
+            if predicate == RDF_TYPE:
+                types.append(self.value(obj))
+            else:
+                grouped.setdefault(predicate, []).append(self.value(obj))
+        rows = [Row(p, pick_label(self.term_labels.get(p), self.lang) or local_name(p),
+                    self.compactor.compact_iri(p), values)
+                for p, values in grouped.items()]
+        rows.sort(key=lambda r: (r.predicate not in LABELS, r.label.lower()))
+        anchor = iri.rpartition("#")[2] if "#" in iri else (
+            "_" + iri[2:] if iri.startswith("_:") else None)
+        return Section(iri, self.title(iri), anchor, types, rows)
+
+    def main(self) -> Section:
+        return self.section(self.root)
+
+    def others(self) -> list[Section]:
+        """Sections for the other resources the document describes beyond their names."""
+        out = []
+        skip = set(self.enrolment_nodes) | {self.root}
+        for iri, pairs in self.by_subject.items():
+            if iri in skip or all(p in LABELS or p.endswith("#notation") for p, _ in pairs):
+                continue
+            out.append(self.section(iri))
+        return sorted(out, key=lambda s: s.iri)
+
+    def enrolment(self) -> list[dict[str, Any]]:
+        """The school's enrolment by grade: grade, school year, boys, girls, total."""
+        rows = []
+        for node in self.enrolment_nodes:
+            values = {name: next((o.value for p, o in self.by_subject[node]
+                                  if p == iri and isinstance(o, ox.Literal)), None)
+                      for name, iri in self.enrolment_props.items()}
+            boys, girls = values["boys"], values["girls"]
+            total = int(boys) + int(girls) if boys and girls and boys.isdigit() \
+                and girls.isdigit() else None
+            rows.append({**values, "total": total, "iri": node})
+        return sorted(rows, key=lambda r: (r["schoolYear"] or "",
+                                           int(r["grade"]) if (r["grade"] or "").isdigit()
+                                           else 99, r["iri"]))
+
+
+# ------------------------------------------------------------------ request helpers
+
+_term_labels: dict[str, dict[str, dict[str, list[str]]]] = {}
+
+
+def term_labels(rel: Release) -> dict[str, dict[str, list[str]]]:
+    """Labels of the ontology's terms, read once per release and process."""
+    key = str(rel.path)
+    if key not in _term_labels:
+        labels: dict[str, dict[str, list[str]]] = {}
+        for row in select(rel.store, "term_labels", rel.prefixes,
+                          {ox.Variable("graph"): ox.NamedNode(rel.uris.graph("ontology"))}):
+            term, label = row["term"], row["label"]
+            labels.setdefault(term.value, {}).setdefault(label.language or "", []).append(
+                label.value)
+        _term_labels.clear()
+        _term_labels[key] = labels
+    return _term_labels[key]
+
+
+def choose_language() -> str:
+    asked = request.args.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def choose_document_format(suffix_format: Format | None) -> Format:
+    """Suffix, then ``?format=``, then ``Accept`` (no header: HTML; a tie: RDF)."""
+    if suffix_format is not None:
+        return suffix_format
+    asked = request.args.get("format")
+    if asked:
+        fmt = formats.by_name(asked, DOCUMENT_FORMATS)
+        if fmt is None:
+            raise formats.NotAcceptable(f"format={asked}", DOCUMENT_FORMATS)
+        return fmt
+    return formats.negotiate(request.headers.get("Accept"), DOCUMENT_FORMATS, default=HTML)
+
+
+def _error_format_guess() -> None:
+    """Let a 404 answer in the format the client asked for, when that can be told."""
+    with contextlib.suppress(formats.NotAcceptable):
+        g.response_format = choose_document_format(None)
+
+
+def link_header(doc_url: str, thing: str | None) -> str:
+    links = [f'<{doc_url}.{f.suffix}>; rel="alternate"; type="{f.media_type}"'
+             for f in DOCUMENT_FORMATS]
+    links.append(f'<{doc_url}>; rel="canonical"')
+    if thing and thing != doc_url:
+        links.append(f'<{thing}>; rel="describes"')
+    return ", ".join(links)
+
+
+def serve_document(rel: Release, resource: Resource, suffix_format: Format | None,
+                   thing: str | None = None, inbound: bool = True) -> Response:
+    """Look up, describe and render one resource in the negotiated format."""
+    fmt = choose_document_format(suffix_format)
+    g.response_format = fmt
+    if not exists(rel.store, rel.prefixes, resource.iri):
+        raise NotFound(f"{resource.iri} is not described in release {rel.id}. Check the key, "
+                       f"or search with SPARQL at {rel.uris.sparql}.")
+    triples = describe(rel.store, rel.prefixes, resource)
+    vary = "Accept"
+    if fmt is HTML:
+        lang = choose_language()
+        vary = "Accept, Accept-Language"
+        page = Page(triples, resource.iri, rel, lang, term_labels(rel))
+        links = inbound_links(rel, resource.iri, lang, page) if inbound else []
+        body: bytes | str = render_template(
+            "document.html", page=page, main=page.main(), others=page.others(),
+            enrolment=page.enrolment(), inbound=links[:INBOUND_LIMIT],
+            inbound_more=len(links) > INBOUND_LIMIT or len(links) >= INBOUND_ROWS // 4,
+            doc_url=resource.doc_url, thing=thing,
+            alternates=[(f, f"{resource.doc_url}.{f.suffix}") for f in DOCUMENT_FORMATS
+                        if f is not HTML],
+            rel=rel, lang=lang, languages=LANGUAGES)
+    else:
+        body = render_rdf(triples, fmt, root=resource.iri, prefixes=rel.prefixes,
+                          context=formats.jsonld_context(rel.uris.base),
+                          context_url=rel.uris.context)
+    response = Response(body, content_type=fmt.content_type)
+    response.headers["Vary"] = vary
+    response.headers["Link"] = link_header(resource.doc_url, thing)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["EMIS-Release"] = rel.id
+    if suffix_format is None:
+        response.headers["Content-Location"] = f"{resource.doc_url}.{fmt.suffix}"
+    response.add_etag()
+    response.make_conditional(request)
+    return response
+
+
+def named_rows(rows: Iterable[ox.QuerySolution], key: str, label: str,
+               lang: str) -> list[tuple[str, str, ox.QuerySolution]]:
+    """``(iri, name in lang, first row)`` per distinct ``key``, from rows carrying all names."""
+    names: dict[str, dict[str, list[str]]] = {}
+    first: dict[str, ox.QuerySolution] = {}
+    for row in rows:
+        iri, name = row[key].value, row[label]
+        first.setdefault(iri, row)
+        names.setdefault(iri, {}).setdefault(name.language or "", []).append(name.value)
+    return [(iri, pick_label(names[iri], lang) or iri, first[iri]) for iri in first]
+
+
+def inbound_links(rel: Release, iri: str, lang: str, page: Page) -> list[dict[str, Any]]:
+    """What links to ``iri`` (beyond the document itself), named, sorted by link and name."""
+    rows = select(rel.store, "inbound", rel.prefixes, {ox.Variable("this"): ox.NamedNode(iri)})
+    out = []
+    for subject, name, row in named_rows(rows, "s", "label", lang):
+        if subject in page.by_subject or web_href(subject) is None:
+            continue
+        p = row["p"].value
+        out.append({"href": subject, "text": name,
+                    "via": pick_label(page.term_labels.get(p), lang) or local_name(p)})
+    return sorted(out, key=lambda link: (link["via"], link["text"], link["href"]))
+
+
+def resolve(rel: Release, name: str, make: Any) -> tuple[Resource, Format | None]:
+    """The resource a last path segment names, and the format its suffix asks for.
+
+    ``41101001.ttl`` is the school 41101001 in Turtle, unless a thing's key really is
+    ``41101001.ttl``; ``make(name)`` builds the candidate resource for a name.
+    """
+    stem, suffix_format = formats.split_suffix(name, DOCUMENT_FORMATS)
+    if suffix_format is not None:
+        candidate = make(stem)
+        if exists(rel.store, rel.prefixes, candidate.iri):
+            return candidate, suffix_format
+        if exists(rel.store, rel.prefixes, make(name).iri):
+            return make(name), None
+        return candidate, suffix_format
+    return make(name), None
+
+
+def _check_type(type_: str) -> None:
+    if type_ not in TYPES:
+        _error_format_guess()
+        raise NotFound(f"there are no /{type_}/ URIs here; the types are: {', '.join(TYPES)}")
+
+
+# ------------------------------------------------------------------ views
+
+@bp.route("/id/<type_>/<path:key>")
+def thing(type_: str, key: str) -> Response:
+    """303 See Other from a thing to the document about it."""
+    _check_type(type_)
+    rel = release()
+    uris = rel.uris
+    if not exists(rel.store, rel.prefixes, uris.id(type_, key)):
+        _error_format_guess()
+        raise NotFound(f"{uris.id(type_, key)} is not known in release {rel.id}. Check the "
+                       f"key, or search with SPARQL at {uris.sparql}.")
+    location = uris.doc(type_, key)
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    response = Response(status=303, headers={"Location": location, "Vary": "Accept"})
+    response.headers["Link"] = f'<{location}>; rel="describedby"'
+    return response
+
+
+@bp.route("/doc/<type_>/<path:key>")
+def doc(type_: str, key: str) -> Response:
+    _check_type(type_)
+    rel = release()
+    uris = rel.uris
+
+    def make(k: str) -> Resource:
+        return Resource(uris.id(type_, k), "resource", uris.doc(type_, k))
+
+    resource, suffix_format = resolve(rel, key, make)
+    return serve_document(rel, resource, suffix_format, thing=resource.iri)
+
+
+@bp.route("/def/emis")
+@bp.route("/def/emis.<suffix>")
+def ontology(suffix: str | None = None) -> Response:
+    rel = release()
+    uris = rel.uris
+    suffix_format = None
+    if suffix is not None:
+        suffix_format = formats.by_suffix(suffix, DOCUMENT_FORMATS)
+        if suffix_format is None:
+            _error_format_guess()
+            raise NotFound(f"no format has the suffix .{suffix}; use one of "
+                           + ", ".join("." + f.suffix for f in DOCUMENT_FORMATS))
+    resource = Resource(uris.ontology, "ontology", uris.ontology,
+                        {"graph": ox.NamedNode(uris.graph("ontology"))})
+    return serve_document(rel, resource, suffix_format, inbound=False)
+
+
+@bp.route("/def/concept/<scheme>")
+def concept_scheme(scheme: str) -> Response:
+    rel = release()
+    uris = rel.uris
+    resource, suffix_format = resolve(
+        rel, scheme, lambda s: Resource(uris.scheme(s), "scheme", uris.scheme(s)))
+    return serve_document(rel, resource, suffix_format, inbound=False)
+
+
+@bp.route("/def/concept/<scheme>/<path:code>")
+def concept(scheme: str, code: str) -> Response:
+    rel = release()
+    uris = rel.uris
+    resource, suffix_format = resolve(
+        rel, code, lambda c: Resource(uris.concept(scheme, c), "resource", uris.concept(scheme, c)))
+    return serve_document(rel, resource, suffix_format)
+
+
+@bp.route("/context/v1.jsonld")
+def context() -> Response:
+    """The published JSON-LD context, with this deployment's base filled in."""
+    rel = release()
+    body = json.dumps(formats.jsonld_context(rel.uris.base), ensure_ascii=False, indent=2) + "\n"
+    response = Response(body, content_type=JSONLD.content_type)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.add_etag()
+    response.make_conditional(request)
+    return response
+
+
+@bp.route("/")
+def home() -> Response:
+    rel = release()
+    lang = choose_language()
+    g.response_format = HTML
+
+    def named(query: str, key: str, label: str) -> list[tuple[str, str]]:
+        rows = select(rel.store, query, rel.prefixes, {})
+        return sorted(((iri, name) for iri, name, _ in named_rows(rows, key, label, lang)
+                       if web_href(iri)), key=lambda pair: (pair[1], pair[0]))
+
+    schools = sorted(named("home_schools", "school", "name"))
+    example = schools[0][0] if schools else rel.uris.id("school", "41101001")
+    split = rel.uris.split_id(example)
+    example_doc = rel.uris.doc(*split) if split else example
+    body = render_template(
+        "home.html", rel=rel, lang=lang, languages=LANGUAGES, schools=schools,
+        regions=named("home_regions", "region", "name"),
+        schemes=sorted(named("home_schemes", "scheme", "label")), example=example,
+        example_doc=example_doc, document_formats=DOCUMENT_FORMATS,
+        types=TYPES, manifest=rel.manifest)
+    response = Response(body, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept-Language"
+    return response

@@ -1,0 +1,102 @@
+"""The one error handler of the application: every error answers in the negotiated format.
+
+A view that has already chosen a response format (``g.response_format``) gets its errors in a
+matching form (HTML for HTML, JSON problem details for JSON and JSON-LD, plain text for other RDF
+and results formats); otherwise the ``Accept`` header chooses among plain text, JSON
+(``application/problem+json``, RFC 9457; any ``+json`` type counts) and HTML. No ``Accept``
+header gives plain text, which every client can show.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask, Response, g, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.http import HTTP_STATUS_CODES
+
+from emis_lod import formats
+from emis_lod.formats import HTML, PROBLEM_JSON, TEXT, Format
+from emis_lod.loaders.releases import NoRelease
+
+log = logging.getLogger(__name__)
+
+
+def message_format() -> Format:
+    """The format an error message for the current request is written in."""
+    wanted: Format | None = g.get("response_format")
+    if wanted is not None:
+        if wanted is HTML:
+            return HTML
+        if wanted.media_type.endswith("json"):
+            return PROBLEM_JSON
+        return TEXT
+    accept = request.headers.get("Accept")
+    if not accept:
+        return TEXT
+    ranges = []
+    for part in accept.split(","):
+        mime, sep, params = part.partition(";")
+        if mime.strip().lower().endswith("+json"):
+            mime = "application/json"
+        ranges.append(mime + sep + params)
+    try:
+        return formats.negotiate(",".join(ranges), formats.MESSAGE_FORMATS, default=TEXT)
+    except formats.NotAcceptable:
+        return TEXT
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An error answer: status, a message saying what went wrong and how to fix it."""
+    title = HTTP_STATUS_CODES.get(status, "Error")
+    fmt = message_format()
+    if fmt is HTML:
+        body = render_template("error.html", status=status, title=title, message=message)
+    elif fmt is PROBLEM_JSON:
+        body = json.dumps({"type": "about:blank", "title": title, "status": status,
+                           "detail": message}, ensure_ascii=False, indent=2) + "\n"
+    else:
+        body = f"{status} {title}\n\n{message}\n"
+    response = Response(body, status=status, content_type=fmt.content_type)
+    response.headers["Vary"] = "Accept"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _http(error: HTTPException) -> Response:
+    headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type",)}
+    status = error.code or 500
+    message = error.description or HTTP_STATUS_CODES.get(status, "")
+    return error_response(status, message, headers)
+
+
+def _not_acceptable(error: formats.NotAcceptable) -> Response:
+    return error_response(406, str(error))
+
+
+def _too_slow(error: formats.ResultLimitReached) -> Response:
+    return error_response(
+        503, f"{error}. Narrow the query (add LIMIT, more specific patterns) and try again.",
+        {"Retry-After": "5"})
+
+
+def _no_release(error: NoRelease) -> Response:
+    return error_response(ServiceUnavailable.code, str(error), {"Retry-After": "60"})
+
+
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return _http(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(InternalServerError.code,
+                          "the server failed to answer this request; the error has been logged")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(formats.NotAcceptable, _not_acceptable)
+    app.register_error_handler(formats.ResultLimitReached, _too_slow)
+    app.register_error_handler(NoRelease, _no_release)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,65 @@
+"""``emis-lod serve``: the application under gunicorn, a production WSGI server.
+
+Workers are separate processes (``settings.workers``); each one builds the application after the
+fork and opens the release READ-ONLY on its first request, so no database handle crosses a fork.
+Sync workers: a request that runs past ``settings.timeout`` seconds gets its worker restarted, the
+last line of defence against a runaway query. Put a buffering proxy (nginx) in front in production.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from emis_lod.loaders.releases import NoRelease, current_release, read_manifest
+from emis_lod.settings import Settings
+
+
+class EmisServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured from :class:`Settings`, never from the command line of gunicorn."""
+
+    def __init__(self, store_dir: Path, settings: Settings) -> None:
+        self.store_dir = Path(store_dir)
+        self.settings = settings
+        super().__init__()
+
+    def options(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "bind": [f"{s.host}:{s.port}"],
+            "workers": s.workers,
+            "worker_class": "sync",
+            "timeout": s.timeout,
+            "graceful_timeout": max(5, min(s.timeout, 30)),
+            "preload_app": False,  # build the app (and open the store) in each worker
+            "proc_name": "emis-lod",
+            "accesslog": "-",
+            "errorlog": "-",
+            "loglevel": "info",
+        }
+
+    def load_config(self) -> None:
+        for key, value in self.options().items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from . import create_app
+
+        return create_app(self.store_dir, self.settings)
+
+
+def serve(store_dir: Path, settings: Settings) -> None:
+    """Serve the current release of ``store_dir`` until interrupted."""
+    try:
+        release = current_release(store_dir)
+        manifest = read_manifest(release)
+    except (NoRelease, OSError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+    base = manifest.get("base_uri", settings.base_uri)
+    print(f"serving release {release.name} of {store_dir} (base URI {base}) on "
+          f"http://{settings.host}:{settings.port}/ with {settings.workers} workers",
+          file=sys.stderr, flush=True)
+    EmisServer(store_dir, settings).run()

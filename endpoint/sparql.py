@@ -1,0 +1,319 @@
+"""``/sparql``: the SPARQL 1.1 Protocol, query operation (https://www.w3.org/TR/sparql11-protocol/).
+
+- ``GET ?query=``, ``POST`` ``application/x-www-form-urlencoded`` and ``POST``
+  ``application/sparql-query`` (UTF-8 only); ``default-graph-uri`` / ``named-graph-uri`` set the
+  dataset (section 2.1.4); without them the default graph is the union of all named graphs, so
+  queries need no ``GRAPH``. The platform prefixes are predeclared and the base IRI is the
+  endpoint.
+- SELECT/ASK answer in SPARQL JSON, XML, CSV or TSV; CONSTRUCT/DESCRIBE in Turtle, JSON-LD,
+  N-Triples or RDF/XML; ``Accept`` or ``?format=`` choose (``emis_lod.formats``).
+- The endpoint is read-only: SPARQL Update through any route is refused (403 for ``update=`` or an
+  ``application/sparql-update`` body, 405 for PUT/DELETE/PATCH), and the store is opened read-only
+  anyway. ``SERVICE`` (federated query) is refused: the server makes no outbound requests.
+- ``GET /sparql`` without a query: an HTML query form for browsers, the SPARQL 1.1 Service
+  Description (https://www.w3.org/TR/sparql11-service-description/) in RDF for everyone else.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, g, render_template, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import (BadRequest, Forbidden, InternalServerError, MethodNotAllowed,
+                                 UnsupportedMediaType)
+
+from emis_lod import formats
+from emis_lod.formats import HTML, RDF_FORMATS, RESULTS_FORMATS, RESULTS_JSON, TURTLE, Format
+from emis_lod.namespaces import SD, SH
+from . import Release, release, settings
+
+bp = Blueprint("sparql", __name__)
+
+ALLOWED_METHODS = ["GET", "HEAD", "POST", "OPTIONS"]
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+READ_ONLY = ("This SPARQL endpoint is read-only: SPARQL Update is not supported on any route. "
+             "Send a query with GET ?query=... or POST (application/x-www-form-urlencoded "
+             "with query=..., or application/sparql-query).")
+
+# Strings, IRIs and comments, skipped when looking for the SERVICE keyword; then the keyword.
+_SERVICE_SCAN = re.compile(
+    r'''(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'|'''
+    r'''"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\s]*>|\#[^\n]*)'''
+    r'''|(?P<service>(?<![\w:?$])SERVICE(?![\w:]))''',
+    re.IGNORECASE | re.DOTALL)
+
+
+def uses_service(query: str) -> bool:
+    """True when the query text has a SERVICE clause (outside strings, IRIs and comments)."""
+    return any(m.group("service") for m in _SERVICE_SCAN.finditer(query))
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    query: str
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    format: str | None
+
+    @property
+    def has_dataset(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+
+def _refuse_update(params: MultiDict) -> None:
+    if "update" in params:
+        raise Forbidden(READ_ONLY)
+
+
+def _utf8(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BadRequest(f"the {what} is not valid UTF-8 ({err}); send it encoded as UTF-8") \
+            from None
+
+
+def _check_charset() -> None:
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.strip().lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(
+            f"charset {charset!r} is not supported: the SPARQL 1.1 Protocol requires UTF-8")
+
+
+def parse_query_request() -> QueryRequest | None:
+    """The query and dataset of the request; None when it carries no query (GET /sparql)."""
+    args = request.args
+    _refuse_update(args)
+    if request.method in ("GET", "HEAD"):
+        params: MultiDict = args
+        queries = args.getlist("query")
+        if not queries:
+            return None
+    else:
+        mimetype = request.mimetype
+        if mimetype == UPDATE:
+            raise Forbidden(READ_ONLY)
+        if mimetype == FORM:
+            _check_charset()
+            body = _utf8(request.get_data(cache=True), "form body")
+            try:
+                form = MultiDict(parse_qsl(body, keep_blank_values=True, encoding="utf-8",
+                                           errors="strict"))
+            except UnicodeDecodeError as err:
+                raise BadRequest(f"a percent-encoded value is not valid UTF-8 ({err})") from None
+            _refuse_update(form)
+            params = MultiDict([*args.items(multi=True), *form.items(multi=True)])
+            queries = params.getlist("query")
+        elif mimetype == DIRECT:
+            _check_charset()
+            if "query" in args:
+                raise BadRequest("a query was sent both in the body and as ?query=; send one")
+            params = args
+            queries = [_utf8(request.get_data(cache=True), "query")]
+        elif not mimetype:
+            raise UnsupportedMediaType(
+                f"a POST needs a Content-Type: {FORM} (with query=...) or {DIRECT}")
+        else:
+            raise UnsupportedMediaType(
+                f"Content-Type {mimetype} is not supported for queries; use {FORM} "
+                f"(with query=...) or {DIRECT}")
+        if not queries:
+            raise BadRequest("no query: send query=... (form) or the query text "
+                             f"({DIRECT})")
+    if len(queries) > 1:
+        raise BadRequest(f"{len(queries)} query parameters were sent; the protocol allows one")
+    query = queries[0]
+    limit = settings().max_query_length
+    if len(query) > limit:
+        raise BadRequest(f"the query is {len(query)} characters long; the limit is {limit}")
+    if not query.strip():
+        raise BadRequest("the query is empty")
+    for name in ("default-graph-uri", "named-graph-uri"):
+        for value in params.getlist(name):
+            try:
+                ox.NamedNode(value)
+            except ValueError:
+                raise BadRequest(f"{name}={value!r} is not an absolute IRI") from None
+    formats_asked = params.getlist("format")
+    return QueryRequest(query=query,
+                        default_graphs=tuple(params.getlist("default-graph-uri")),
+                        named_graphs=tuple(params.getlist("named-graph-uri")),
+                        format=formats_asked[0] if formats_asked else None)
+
+
+def choose_format(asked: str | None, offers: tuple[Format, ...], default: Format) -> Format:
+    """``?format=`` if given (it must name one of the offers), else ``Accept``."""
+    if asked:
+        fmt = formats.by_name(asked, offers)
+        if fmt is None:
+            raise formats.NotAcceptable(f"format={asked}", offers)
+        return fmt
+    return formats.negotiate(request.headers.get("Accept"), offers, default=default)
+
+
+QueryResults = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+def run_query(rel: Release, qr: QueryRequest) -> QueryResults:
+    """Evaluate one query against the release (lazily: rows come as they are read)."""
+    if uses_service(qr.query):
+        raise Forbidden("SERVICE (federated query) is not allowed: this endpoint makes no "
+                        "outbound requests. Query the other endpoint yourself and join locally.")
+    options: dict = {"prefixes": rel.prefixes, "base_iri": rel.uris.sparql}
+    if qr.has_dataset:
+        options["default_graph"] = [ox.NamedNode(i) for i in qr.default_graphs]
+        options["named_graphs"] = [ox.NamedNode(i) for i in qr.named_graphs]
+    else:
+        options["use_default_graph_as_union"] = True
+    try:
+        return rel.store.query(qr.query, **options)
+    except SyntaxError as err:
+        raise BadRequest(f"SPARQL syntax error: {err}") from None
+
+
+@bp.route("/sparql", methods=["GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
+def endpoint() -> Response:
+    started = time.monotonic()
+    if request.method == "OPTIONS":
+        return Response(status=204, headers={"Allow": ", ".join(ALLOWED_METHODS)})
+    if request.method not in ALLOWED_METHODS:
+        raise MethodNotAllowed(valid_methods=ALLOWED_METHODS,
+                               description=f"{request.method} is not allowed on /sparql. "
+                               + READ_ONLY)
+    qr = parse_query_request()
+    if qr is None:
+        return service_description()
+    rel = release()
+    results = run_query(rel, qr)
+    s = settings()
+    guard = formats.Guard(max_rows=s.max_result_rows, deadline=started + s.query_timeout)
+    out = io.BytesIO()
+    try:
+        if isinstance(results, ox.QueryTriples):
+            fmt = choose_format(qr.format, RDF_FORMATS, TURTLE)
+            g.response_format = fmt
+            triples = list(guard.rows_of(results))
+            out.write(formats.serialize_graph(triples, fmt, prefixes=rel.prefixes))
+        else:
+            fmt = choose_format(qr.format, RESULTS_FORMATS, RESULTS_JSON)
+            g.response_format = fmt
+            if isinstance(results, ox.QueryBoolean):
+                formats.write_boolean(bool(results), fmt, out)
+            else:
+                variables = [v.value for v in results.variables]
+                formats.write_solutions(variables, (tuple(row) for row in guard.rows_of(results)),
+                                        fmt, out)
+    except (formats.NotAcceptable, formats.ResultLimitReached):
+        raise
+    except (OSError, RuntimeError, ValueError) as err:
+        raise InternalServerError(f"the query failed while it was evaluated: {err}") from None
+    response = Response(out.getvalue(), content_type=fmt.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["EMIS-Release"] = rel.id
+    if guard.truncated:
+        response.headers["EMIS-Result-Truncated"] = f"rows={guard.max_rows}"
+    return response
+
+
+# ---------------------------------------------------------------------- service description
+
+EXAMPLES = (
+    ("Schools per region",
+     "SELECT ?region ?name (COUNT(?school) AS ?schools) WHERE {\n"
+     "  ?school a emis:School ; emis:region ?region .\n"
+     "  ?region schema:name ?name . FILTER(lang(?name) = \"en\")\n"
+     "} GROUP BY ?region ?name ORDER BY DESC(?schools)"),
+    ("Ten largest schools",
+     "SELECT ?school ?name ?pupils WHERE {\n"
+     "  ?school a emis:School ; schema:name ?name ; emis:pupils ?pupils .\n"
+     "  FILTER(lang(?name) = \"ru\")\n"
+     "} ORDER BY DESC(?pupils) LIMIT 10"),
+    ("Girls and boys in grade 5",
+     "SELECT ?school ?girls ?boys WHERE {\n"
+     "  ?e a emis:Enrolment ; emis:school ?school ; emis:grade 5 ;\n"
+     "     emis:girls ?girls ; emis:boys ?boys .\n"
+     "} LIMIT 100"),
+    ("Named graphs",
+     "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
+)
+
+
+def description_triples(rel: Release) -> list[ox.Triple]:
+    """The SPARQL 1.1 Service Description of this endpoint, as triples."""
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+    def sd(local: str) -> ox.NamedNode:
+        return ox.NamedNode(SD[local])
+
+    def sh(local: str) -> ox.NamedNode:
+        return ox.NamedNode(SH[local])
+
+    void_triples = ox.NamedNode("http://rdfs.org/ns/void#triples")
+    title = ox.NamedNode("http://purl.org/dc/terms/title")
+    service, dataset, default = ox.BlankNode("service"), ox.BlankNode("dataset"), \
+        ox.BlankNode("default")
+    t = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(rel.uris.sparql)),
+        ox.Triple(service, title, ox.Literal("EMIS open data SPARQL endpoint", language="en")),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default),
+        ox.Triple(default, rdf_type, sd("Graph")),
+    ]
+    for fmt in (*RESULTS_FORMATS, *RDF_FORMATS):
+        if fmt.iri:
+            t.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(fmt.iri)))
+    if isinstance(rel.manifest.get("triples"), int):
+        t.append(ox.Triple(default, void_triples, ox.Literal(
+            str(rel.manifest["triples"]),
+            datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))))
+    for i, graph in enumerate(sorted(rel.store.named_graphs(), key=str)):
+        if not isinstance(graph, ox.NamedNode):
+            continue
+        node = ox.BlankNode(f"graph{i}")
+        t += [ox.Triple(dataset, sd("namedGraph"), node),
+              ox.Triple(node, rdf_type, sd("NamedGraph")),
+              ox.Triple(node, sd("name"), graph)]
+    for prefix, namespace in sorted(rel.prefixes.items()):
+        node = ox.BlankNode(f"prefix-{prefix}")
+        t += [ox.Triple(service, sh("declare"), node),
+              ox.Triple(node, sh("prefix"), ox.Literal(prefix)),
+              ox.Triple(node, sh("namespace"), ox.Literal(
+                  namespace, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#anyURI")))]
+    return t
+
+
+def service_description() -> Response:
+    rel = release()
+    asked = request.args.get("format")
+    fmt = choose_format(asked, (*RDF_FORMATS, HTML), TURTLE)
+    g.response_format = fmt
+    body: str | bytes
+    if fmt is HTML:
+        body = render_template(
+            "sparql.html", rel=rel, examples=EXAMPLES, prefixes=sorted(rel.prefixes.items()),
+            results_formats=RESULTS_FORMATS, rdf_formats=RDF_FORMATS,
+            query=request.args.get("example") or EXAMPLES[0][1], settings=settings())
+    else:
+        triples = description_triples(rel)
+        if fmt is formats.JSONLD:
+            body = formats.dumps_jsonld(formats.compact_jsonld(
+                triples, root=None, context=formats.jsonld_context(rel.uris.base),
+                context_url=rel.uris.context))
+        else:
+            body = formats.serialize_graph(triples, fmt, prefixes=rel.prefixes)
+    response = Response(body, content_type=fmt.content_type)
+    response.headers["Vary"] = "Accept"
+    return response

@@ -1,0 +1,385 @@
+"""Dereferenceable URIs: /id/ 303s, /doc/ and /def/ documents by content negotiation, 404s."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import rdflib
+import requests
+from pyld import jsonld
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, SKOS
+
+from emis_lod.endpoint import create_app
+from emis_lod.endpoint.documents import Resource, document_bytes
+from emis_lod.formats import NTRIPLES, TURTLE
+from emis_lod.namespaces import prefixes
+from emis_lod.settings import load_settings
+from serverutil import SCHOOL, free_port, make_release, running_server, sample_data
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+RDF_PARSERS = {"text/turtle": "turtle", "application/n-triples": "nt",
+               "application/rdf+xml": "xml", "application/ld+json": "json-ld"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    store = tmp_path_factory.mktemp("documents-store")
+    make_release(store, sample_data(base), base)
+    return store, base
+
+
+@pytest.fixture(scope="module")
+def app(site):
+    store, base = site
+    return create_app(store, load_settings(base_uri=base))
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    store, base = site
+    with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def terms(site):
+    _, base = site
+    return rdflib.Namespace(base + "def/emis#"), rdflib.URIRef(f"{base}id/school/{SCHOOL}")
+
+
+def parse(response, base: str | None = None) -> rdflib.Graph:
+    mime = response.mimetype
+    return rdflib.Graph().parse(data=response.data, format=RDF_PARSERS[mime], publicID=base)
+
+
+def pyld_loader(client):
+    """pyld fetching the context through the test client, as a client would over HTTP."""
+    def load(url, options=None):
+        path = "/" + url.split("/", 3)[3]
+        response = client.get(path)
+        assert response.status_code == 200, url
+        assert response.mimetype == "application/ld+json"
+        return {"contextUrl": None, "documentUrl": url, "document": response.get_json()}
+    return load
+
+# ------------------------------------------------------------------------------ /id/ 303
+
+
+def test_id_answers_303_to_the_document(client, site) -> None:
+    _, base = site
+    response = client.get(f"/id/school/{SCHOOL}", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{base}doc/school/{SCHOOL}"
+    assert "Accept" in response.headers["Vary"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    for type_, key in [("district", "KG-C-01"), ("region", "KG-C"),
+                       ("enrolment", f"{SCHOOL}-2025-g5")]:
+        answer = client.get(f"/id/{type_}/{key}")
+        assert answer.status_code == 303 and answer.headers["Location"] == \
+            f"{base}doc/{type_}/{key}"
+    with_format = client.get(f"/id/school/{SCHOOL}?format=ttl")
+    assert with_format.headers["Location"] == f"{base}doc/school/{SCHOOL}?format=ttl"
+
+
+def test_id_of_unknown_things_is_404(client) -> None:
+    assert client.get("/id/school/99999999", headers={"Accept": BROWSER}).status_code == 404
+    assert client.get("/id/unicorn/1").status_code == 404
+    suffixed = client.get(f"/id/school/{SCHOOL}.ttl")  # no suffixes on /id/
+    assert suffixed.status_code == 404
+    assert suffixed.mimetype == "text/html"  # no Accept: the document default
+
+
+def test_head_on_id_and_doc(client) -> None:
+    assert client.head(f"/id/school/{SCHOOL}").status_code == 303
+    head = client.head(f"/doc/school/{SCHOOL}", headers={"Accept": "text/turtle"})
+    assert head.status_code == 200 and head.data == b"" and head.mimetype == "text/turtle"
+
+# ------------------------------------------------------------------------------ /doc/
+
+
+@pytest.mark.parametrize("accept, mime", [
+    (None, "text/html"),
+    (BROWSER, "text/html"),
+    ("text/turtle", "text/turtle"),
+    ("application/ld+json", "application/ld+json"),
+    ("application/json", "application/ld+json"),
+    ("application/n-triples", "application/n-triples"),
+    ("application/rdf+xml", "application/rdf+xml"),
+    ("*/*", "text/turtle"),
+    ("text/html, application/ld+json", "application/ld+json"),
+    ("text/html;q=1, text/turtle;q=0.5", "text/html"),
+])
+def test_doc_negotiates(client, accept, mime) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = client.get(f"/doc/school/{SCHOOL}", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == mime
+    assert "Accept" in response.headers["Vary"]
+    suffix = {"text/html": "html", "text/turtle": "ttl", "application/ld+json": "jsonld",
+              "application/n-triples": "nt", "application/rdf+xml": "rdf"}[mime]
+    assert response.headers["Content-Location"].endswith(f"/doc/school/{SCHOOL}.{suffix}")
+
+
+def test_doc_406_when_nothing_fits(client) -> None:
+    response = client.get(f"/doc/school/{SCHOOL}", headers={"Accept": "application/pdf"})
+    assert response.status_code == 406
+    assert "text/turtle" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("suffix, mime", [("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                                          ("nt", "application/n-triples"),
+                                          ("rdf", "application/rdf+xml"), ("html", "text/html")])
+def test_suffix_overrides_accept(client, suffix, mime) -> None:
+    response = client.get(f"/doc/school/{SCHOOL}.{suffix}", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.mimetype == mime
+    assert "Content-Location" not in response.headers
+
+
+def test_format_parameter_overrides_accept(client) -> None:
+    response = client.get(f"/doc/school/{SCHOOL}?format=ttl", headers={"Accept": BROWSER})
+    assert response.mimetype == "text/turtle"
+    assert client.get(f"/doc/school/{SCHOOL}?format=jsonld").mimetype == "application/ld+json"
+    assert client.get(f"/doc/school/{SCHOOL}?format=pdf").status_code == 406
+
+
+def test_link_headers_list_the_alternates(client, site) -> None:
+    _, base = site
+    response = client.get(f"/doc/school/{SCHOOL}", headers={"Accept": "text/turtle"})
+    link = response.headers["Link"]
+    for suffix, mime in [("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                         ("nt", "application/n-triples"), ("rdf", "application/rdf+xml"),
+                         ("html", "text/html")]:
+        assert f'<{base}doc/school/{SCHOOL}.{suffix}>; rel="alternate"; type="{mime}"' in link
+    assert f'<{base}id/school/{SCHOOL}>; rel="describes"' in link
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_every_rdf_format_carries_the_same_triples(client, site, terms) -> None:
+    _, base = site
+    emis, school = terms
+    graphs = {}
+    for suffix in ("ttl", "nt", "rdf"):
+        graphs[suffix] = parse(client.get(f"/doc/school/{SCHOOL}.{suffix}"))
+    as_jsonld = client.get(f"/doc/school/{SCHOOL}.jsonld")
+    expanded = jsonld.to_rdf(as_jsonld.get_json(), {
+        "format": "application/n-quads", "documentLoader": pyld_loader(client)})
+    graphs["jsonld"] = rdflib.Graph().parse(data=expanded, format="nt")
+    for suffix, graph in graphs.items():
+        assert isomorphic(graph, graphs["ttl"]), suffix
+    turtle = graphs["ttl"]
+    assert (school, RDF.type, emis.School) in turtle
+    assert (school, emis.schoolCode, rdflib.Literal(SCHOOL)) in turtle
+    enrolment = rdflib.URIRef(f"{base}id/enrolment/{SCHOOL}-2025-g5")
+    assert (school, emis.enrolment, enrolment) in turtle
+    assert (enrolment, emis.girls, rdflib.Literal(12)) in turtle  # owned records come along
+    district = rdflib.URIRef(f"{base}id/district/KG-C-01")
+    assert (district, rdflib.URIRef("https://schema.org/name"),
+            rdflib.Literal("Alamüdün District", lang="en")) in turtle  # linked things are named
+    rural = rdflib.URIRef(f"{base}def/concept/locality/rural")
+    assert (rural, SKOS.prefLabel, rdflib.Literal("Rural", lang="en")) in turtle
+    assert (district, emis.region, None) not in turtle  # not the linked things' other facts
+    assert (emis.School, None, None) not in turtle  # nor the ontology
+
+
+def test_jsonld_is_compacted_around_the_school_with_the_served_context(client, site) -> None:
+    _, base = site
+    doc = client.get(f"/doc/school/{SCHOOL}.jsonld").get_json()
+    assert doc["@context"] == f"{base}context/v1.jsonld"
+    assert doc["id"] == f"{base}id/school/{SCHOOL}"
+    assert doc["type"] == "School"
+    assert doc["schoolCode"] == SCHOOL
+    assert doc["name"]["ru"] == "Средняя школа №1 села Аламедин"
+    assert doc["pupils"] == 57
+    assert doc["district"]["name"]["ky"] == "Аламүдүн району"
+    assert {e["grade"]: e["girls"] for e in doc["enrolment"]} == {1: 16, 5: 12}
+    assert doc["schoolType"]["prefLabel"]["en"] == "General secondary school"
+
+
+def test_html_document(client, site) -> None:
+    _, base = site
+    response = client.get(f"/doc/school/{SCHOOL}?lang=ru", headers={"Accept": BROWSER})
+    page = response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+    assert "<h1>Средняя школа №1 села Аламедин</h1>" in page
+    for suffix, mime in [("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                         ("nt", "application/n-triples"), ("rdf", "application/rdf+xml")]:
+        assert f'<link rel="alternate" type="{mime}" href="{base}doc/school/{SCHOOL}.{suffix}"' \
+            in page
+        assert f'href="{base}doc/school/{SCHOOL}.{suffix}" type="{mime}"' in page
+    assert f'<a href="{base}id/district/KG-C-01">Аламудунский район</a>' in page
+    assert f'<a href="{base}def/concept/school-type/general-secondary">' \
+           "Средняя общеобразовательная школа</a>" in page
+    assert "<h2>Enrolment by grade</h2>" in page
+    assert '<td class="num">15</td><td class="num">12</td><td class="num">27</td>' in page
+    assert "число учащихся" in page  # the property's label from the ontology
+    assert "Accept-Language" in response.headers["Vary"]
+    english = client.get(f"/doc/school/{SCHOOL}", headers={"Accept": BROWSER,
+                                                           "Accept-Language": "en-GB,en"})
+    assert "Alamüdün District</a>" in english.get_data(as_text=True)
+
+
+def test_html_district_lists_its_schools(client, site) -> None:
+    _, base = site
+    page = client.get("/doc/district/KG-C-01?lang=en").get_data(as_text=True)
+    assert "<h1>Alamüdün District</h1>" in page
+    assert "Linked from" in page
+    assert f'<a href="{base}id/school/41101002">' in page
+    assert f'<a href="{base}id/region/KG-C">Chüy Region</a>' in page
+
+
+def test_unknown_keys_are_404_in_the_asked_format(client) -> None:
+    html = client.get("/doc/school/99999999", headers={"Accept": BROWSER})
+    assert html.status_code == 404 and html.mimetype == "text/html"
+    assert "99999999" in html.get_data(as_text=True)
+    for url, headers in [("/doc/school/99999999.ttl", {}),
+                         ("/doc/school/99999999", {"Accept": "text/turtle"}),
+                         ("/doc/school/99999999?format=nt", {})]:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 404, url
+        assert response.mimetype == "text/plain", url
+    as_json = client.get("/doc/school/99999999", headers={"Accept": "application/ld+json"})
+    assert as_json.status_code == 404 and as_json.get_json(force=True)["status"] == 404
+    assert client.get("/doc/unicorn/1").status_code == 404
+    assert client.get("/no/such/page", headers={"Accept": BROWSER}).mimetype == "text/html"
+
+
+def test_conditional_get(client) -> None:
+    first = client.get(f"/doc/school/{SCHOOL}.ttl")
+    assert first.headers["ETag"]
+    again = client.get(f"/doc/school/{SCHOOL}.ttl",
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_document_bytes_is_a_pure_function_of_the_store(app, site) -> None:
+    _, base = site
+    release = app.extensions["emis_lod"].get()
+    resource = Resource(f"{base}id/school/{SCHOOL}", "resource", f"{base}doc/school/{SCHOOL}")
+    turtle = document_bytes(release.store, release.uris, prefixes(release.uris), resource, TURTLE)
+    assert turtle is not None and f"<{base}id/school/{SCHOOL}>".encode() in turtle
+    missing = Resource(f"{base}id/school/0", "resource", f"{base}doc/school/0")
+    assert document_bytes(release.store, release.uris, release.prefixes, missing, NTRIPLES) is None
+    served = app.test_client().get(f"/doc/school/{SCHOOL}.ttl").data
+    assert served == turtle
+
+# ------------------------------------------------------------------------------ /def/
+
+
+def test_ontology_document(client, site) -> None:
+    _, base = site
+    turtle = client.get("/def/emis", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200
+    graph = parse(turtle)
+    emis = rdflib.Namespace(base + "def/emis#")
+    assert (rdflib.URIRef(base + "def/emis"), RDF.type, rdflib.OWL.Ontology) in graph
+    assert (emis.School, rdflib.RDFS.label, rdflib.Literal("School", lang="en")) in graph
+    assert not list(graph.subjects(RDF.type, SKOS.Concept))  # code lists have their own URIs
+    assert client.get("/def/emis.ttl").mimetype == "text/turtle"
+    assert client.get("/def/emis.jsonld").mimetype == "application/ld+json"
+    html = client.get("/def/emis", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert '<section id="School">' in html  # {base}def/emis#School lands on its section
+    assert client.get("/def/emis.pdf").status_code == 404
+
+
+def test_concepts_and_schemes(client, site) -> None:
+    _, base = site
+    concept = client.get("/def/concept/school-type/gymnasium", headers={"Accept": "text/turtle"})
+    assert concept.status_code == 200  # concepts answer directly, no 303
+    graph = parse(concept)
+    iri = rdflib.URIRef(f"{base}def/concept/school-type/gymnasium")
+    assert (iri, SKOS.prefLabel, rdflib.Literal("Gymnasium", lang="en")) in graph
+    assert (iri, SKOS.inScheme, rdflib.URIRef(f"{base}def/concept/school-type")) in graph
+    as_jsonld = client.get("/def/concept/school-type/gymnasium.jsonld").get_json()
+    assert as_jsonld["id"] == str(iri) and as_jsonld["type"] == "Concept"
+    scheme = parse(client.get("/def/concept/school-type.ttl"))
+    assert len(set(scheme.subjects(RDF.type, SKOS.Concept))) == 2
+    page = client.get("/def/concept/locality/rural?lang=en", headers={"Accept": BROWSER})
+    assert page.status_code == 200
+    assert "<h1>Rural</h1>" in page.get_data(as_text=True)
+    assert client.get("/def/concept/school-type/unicorn").status_code == 404
+    assert client.get("/def/concept/no-such-scheme.ttl").status_code == 404
+
+
+def test_context_is_served(client, site) -> None:
+    _, base = site
+    response = client.get("/context/v1.jsonld")
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    context = response.get_json()["@context"]
+    assert context["emis"] == base + "def/emis#"
+    assert "{base}" not in response.get_data(as_text=True)
+
+
+def test_home_page(client, site) -> None:
+    _, base = site
+    response = client.get("/", headers={"Accept": BROWSER, "Accept-Language": "en"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert 'href="/sparql"' in page
+    assert f'<a href="{base}id/school/{SCHOOL}">' in page
+    assert f'{base}doc/school/21101001.jsonld' in page  # example URLs
+    assert f'<a href="{base}id/region/KG-C">Chüy Region</a>' in page
+    assert f'{base}def/concept/school-type' in page
+
+def test_a_store_without_release_answers_503(tmp_path) -> None:
+    app = create_app(tmp_path, load_settings())
+    response = app.test_client().get("/", headers={"Accept": BROWSER})
+    assert response.status_code == 503
+    assert "emis-lod build" in response.get_data(as_text=True)
+    assert app.test_client().get("/sparql?query=ASK%7B%7D").status_code == 503
+
+
+def test_serve_refuses_a_store_without_release(tmp_path) -> None:
+    import subprocess
+    import sys
+    script = Path(sys.executable).parent / "emis-lod"
+    done = subprocess.run([str(script), "serve", "--store", str(tmp_path), "--port",
+                           str(free_port())], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "no release" in done.stderr
+
+# ------------------------------------------------------------------------------ real server
+
+
+def test_rdflib_dereferences_a_school_through_the_303(server, terms) -> None:
+    emis, school = terms
+    graph = rdflib.Graph().parse(str(school))
+    assert (school, RDF.type, emis.School) in graph
+    assert (school, emis.schoolCode, rdflib.Literal(SCHOOL)) in graph
+    assert len(graph) > 30
+
+
+def test_pyld_fetches_the_context_and_expands_to_the_turtle_triples(server) -> None:
+    doc_url = f"{server}doc/school/{SCHOOL}"
+    turtle = rdflib.Graph().parse(data=requests.get(doc_url + ".ttl", timeout=10).text,
+                                  format="turtle")
+    jsonld.set_document_loader(jsonld.requests_document_loader(timeout=10))
+    response = requests.get(f"{server}id/school/{SCHOOL}", timeout=10,
+                            headers={"Accept": "application/ld+json"})
+    assert response.history and response.history[0].status_code == 303
+    document = response.json()
+    assert document["@context"] == f"{server}context/v1.jsonld"
+    nquads = jsonld.to_rdf(document, {"format": "application/n-quads"})
+    assert isomorphic(rdflib.Graph().parse(data=nquads, format="nt"), turtle)
+    assert isomorphic(rdflib.Graph().parse(data=json.dumps(document), format="json-ld"), turtle)
+
+
+def test_real_server_404_and_cors(server) -> None:
+    missing = requests.get(f"{server}doc/school/00000000.ttl", timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"].startswith("text/plain")
+    ok = requests.get(f"{server}doc/school/{SCHOOL}", headers={"Accept": "text/turtle"},
+                      timeout=10)
+    assert ok.headers["Access-Control-Allow-Origin"] == "*"
+    assert ok.headers["Vary"] == "Accept"
