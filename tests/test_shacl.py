@@ -50,11 +50,11 @@ def _store(turtle: str | bytes) -> pyoxigraph.Store:
 
 
 def _canonical(term: str | None) -> str | None:
-    """An N-Triples term as Oxigraph stores it; every blank node becomes ``_:b`` (labels differ by engine).
+    """An N-Triples term as Oxigraph stores it; blank nodes become ``_:b`` (labels differ).
 
     Oxigraph canonicalises valid literals when it stores them ("01"^^xsd:integer becomes "1",
-    "5"^^xsd:nonNegativeInteger becomes "5"^^xsd:integer), so pySHACL's values are put through
-    the same parser before the sets are compared.
+    "5"^^xsd:nonNegativeInteger becomes "5"^^xsd:integer), so pySHACL's values go through a
+    store too before the sets are compared.
     """
     if term is None:
         return None
