@@ -530,7 +530,8 @@ class _Compiler:
             if not isinstance(dt, URIRef):
                 raise InvalidShape(label, "sh:datatype must be an IRI", "§4.1.2")
             value_check(SH.DatatypeConstraintComponent, _datatype_ok(dt, V),
-                        f"Value {{?value}} is not a valid literal of datatype {self._short(dt)} (sh:datatype)")
+                        f"Value {{?value}} is not a valid literal of datatype {self._short(dt)}"
+                        " (sh:datatype)")
         kind = self._one(shape, SH.nodeKind)
         if kind is not None:  # §4.1.3 sh:nodeKind
             if not isinstance(kind, URIRef) or kind not in _NODE_KINDS:
@@ -641,8 +642,10 @@ class _Compiler:
             if isinstance(disjoint, Literal) and disjoint.toPython() is True:
                 raise UnsupportedShape(label, "sh:qualifiedValueShapesDisjoint true is not supported",
                                        "§4.7.3")
-            for param, component, op in ((SH.qualifiedMinCount, SH.QualifiedMinCountConstraintComponent, "<"),
-                                         (SH.qualifiedMaxCount, SH.QualifiedMaxCountConstraintComponent, ">")):
+            for param, component, op in (
+                (SH.qualifiedMinCount, SH.QualifiedMinCountConstraintComponent, "<"),
+                (SH.qualifiedMaxCount, SH.QualifiedMaxCountConstraintComponent, ">"),
+            ):
                 raw = self._one(shape, param)
                 if raw is None:
                     continue
@@ -814,7 +817,8 @@ class _Compiler:
         forbidden = re.findall(r"\b(VALUES|MINUS|SERVICE)\b", _code_only(body), re.IGNORECASE)
         if forbidden:
             raise InvalidShape(label, f"sh:select must not use {forbidden[0].upper()}: the "
-                               "pre-binding of $this is undefined for it", "§5.3.1 and its appendix on pre-binding (#pre-binding)")
+                               "pre-binding of $this is undefined for it",
+                               "§5.3.1 and its appendix on pre-binding (#pre-binding)")
         if not re.match(r"\s*SELECT\b", body, re.IGNORECASE):
             raise InvalidShape(label, "sh:select must be a SELECT query", "§5.2")
         brace = _first_brace(body)

@@ -165,7 +165,8 @@ def test_ill_typed_boolean_keeps_its_lexical_form() -> None:
     data = PREFIXES + 'ex:s1 a ex:School ; ex:urban "yes"^^xsd:boolean, true .'
     shapes = PREFIXES + """
     ex:S sh:targetClass ex:School ; sh:property [ sh:path ex:urban ; sh:datatype xsd:boolean ] ."""
-    ours, ref = _both(data, shapes)
+    with pytest.warns(UserWarning, match="weird boolean"):  # rdflib, while parsing for pySHACL
+        ours, ref = _both(data, shapes)
     assert [v.value for v in ours] == ['"yes"^^<http://www.w3.org/2001/XMLSchema#boolean>']
     assert len(ref) == 1
 
@@ -202,7 +203,8 @@ def test_messages_say_the_rule_and_the_value() -> None:
       sh:property [ sh:path ex:code ; sh:minCount 1 ; sh:message "Every school needs a code"@en ] ."""
     ours, _ = _both(data, shapes)
     by_path = {v.path.rsplit("/", 1)[1]: v.message for v in ours}
-    assert by_path["pupils"] == 'Value "abc"^^xsd:integer is not a valid literal of datatype xsd:integer (sh:datatype)'
+    assert by_path["pupils"] == (
+        'Value "abc"^^xsd:integer is not a valid literal of datatype xsd:integer (sh:datatype)')
     assert by_path["name"] == "ex:name has 0 value(s), fewer than sh:minCount 1"
     assert by_path["code"] == "Every school needs a code"
 
@@ -297,16 +299,19 @@ def _generated(n: int, seed: int = 7) -> str:
         cls = rnd.choice(["ex:School", "ex:Gymnasium"])
         props = [f"{s} a {cls}"]
         if rnd.random() > 0.05:
-            props.append(f'ex:code "{rnd.randint(0, 99999):05d}"' if rnd.random() > 0.05 else 'ex:code "12AB"')
+            code = f"{rnd.randint(0, 99999):05d}" if rnd.random() > 0.05 else "12AB"
+            props.append(f'ex:code "{code}"')
         if rnd.random() > 0.02:
-            pupils = rnd.choice(["-3", '"many"^^xsd:integer']) if rnd.random() < 0.05 else str(rnd.randint(0, 2000))
+            bad = rnd.random() < 0.05
+            pupils = rnd.choice(["-3", '"many"^^xsd:integer']) if bad else str(rnd.randint(0, 2000))
             props.append(f"ex:pupils {pupils}")
         props.append(f'ex:name "School {i}"@ru' + (f', "Мектеп {i}"@ky' if rnd.random() > 0.1 else ""))
         if rnd.random() < 0.03:
             props.append(f'ex:name "Dup {i}"@ru')
         props.append("ex:district " + ("ex:d1" if rnd.random() > 0.03 else "ex:nowhere"))
-        props.append("ex:type " + rnd.choice(["ex:Primary", "ex:Basic", "ex:Secondary"] * 10 + ["ex:Unknown"]))
-        props.append(f'ex:opened "{rnd.randint(1900, 2035)}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}"^^xsd:date')
+        props.append("ex:type " + rnd.choice(["ex:Primary", "ex:Basic", "ex:Secondary"] * 10 + ["ex:Other"]))
+        opened = f"{rnd.randint(1900, 2035)}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}"
+        props.append(f'ex:opened "{opened}"^^xsd:date')
         if rnd.random() < 0.05:
             props.append("ex:director ex:p1, ex:p2")
         lines.append(" ;\n  ".join(props) + " .")
