@@ -47,7 +47,8 @@ def generate(schools: int, seed: int, out: Path) -> None:
 def build(source: Path, store: Path, base_uri: str | None, validator: str | None,
           strict: bool) -> None:
     """Map, validate and load the tables of SOURCE into a new release of STORE."""
-    from .loaders.build import BuildError, build as run
+    from .loaders.build import BuildError
+    from .loaders.build import build as run
 
     settings = load_settings(base_uri=base_uri, validator=validator)
     try:

@@ -406,11 +406,11 @@ def write_solutions(variables: Sequence[str], rows: Iterable[Sequence[Any]], fmt
         head = "".join(f"<variable name={_xml_attr(v)}/>" for v in variables)
         out.write(('<?xml version="1.0" encoding="utf-8"?>\n'
                    '<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                   f"<head>{head}</head><results>").encode("utf-8"))
+                   f"<head>{head}</head><results>").encode())
         for row in rows:
             cells = "".join(f"<binding name={_xml_attr(v)}>{_xml_term(t)}</binding>"
                             for v, t in zip(variables, row, strict=True) if t is not None)
-            out.write(f"<result>{cells}</result>\n".encode("utf-8"))
+            out.write(f"<result>{cells}</result>\n".encode())
         out.write(b"</results></sparql>\n")
     elif fmt is RESULTS_CSV:
         text = io.StringIO()

@@ -51,7 +51,7 @@ class Settings:
     validator: str = "sparql"
     staff_secret: str = ""
 
-    def with_overrides(self, **values: Any) -> "Settings":
+    def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given values; ``None`` means "keep the current one"."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
@@ -60,10 +60,11 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     """Defaults, then ``EMIS_LOD_*`` environment variables, then explicit overrides."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
+    defaults = Settings()
     for f in fields(Settings):
         raw = env.get(f"EMIS_LOD_{f.name.upper()}")
         if raw is not None:
-            values[f.name] = type(f.default)(raw)
+            values[f.name] = type(getattr(defaults, f.name))(raw)
     settings = Settings().with_overrides(**values).with_overrides(**overrides)
     if not settings.base_uri.endswith("/"):
         settings = replace(settings, base_uri=settings.base_uri + "/")

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from emis_lod.loaders import releases
 from flask import Flask, Response, current_app, request
 
 from emis_lod import __version__
-from emis_lod.loaders import releases
 from emis_lod.namespaces import prefixes as platform_prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris

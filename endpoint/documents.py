@@ -27,6 +27,7 @@ from werkzeug.exceptions import NotFound
 from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.uris import TYPES, Uris
+
 from . import Release, load_query, release
 
 bp = Blueprint("documents", __name__)

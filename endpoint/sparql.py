@@ -25,12 +25,18 @@ from urllib.parse import parse_qsl
 import pyoxigraph as ox
 from flask import Blueprint, Response, g, render_template, request
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import (BadRequest, Forbidden, InternalServerError, MethodNotAllowed,
-                                 UnsupportedMediaType)
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    InternalServerError,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+)
 
 from emis_lod import formats
 from emis_lod.formats import HTML, RDF_FORMATS, RESULTS_FORMATS, RESULTS_JSON, TURTLE, Format
 from emis_lod.namespaces import SD, SH
+
 from . import Release, release, settings
 
 bp = Blueprint("sparql", __name__)

@@ -13,7 +13,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -166,7 +166,7 @@ def _shacl_rejections(violations: list, mapped: dict[str, MappedTable], mappings
     """Source rows behind the focus nodes of SHACL violations, with rejection lines."""
     owner: dict[str, tuple[str, str, int]] = {}
     for t in mapped.values():
-        for subject, row in zip(t.subjects["subject"], t.subjects["row"]):
+        for subject, row in zip(t.subjects["subject"], t.subjects["row"], strict=True):
             owner.setdefault(subject, (t.table, t.file, int(row)))
     columns = {m.table: _source_columns(m, uris) for m in mappings}
     out: dict[str, dict[int, list[dict]]] = {}
@@ -215,6 +215,9 @@ def build(source: Path, store_dir: Path, settings: Settings,
             store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
             mark = lap("load", mark)
             violations = validate(store, uris, settings.validator)
+            triples = len(store)
+            del store          # closes the database (before a reload, or the rename below)
+            gc.collect()
             mark = lap("validate", mark)
             new = _shacl_rejections(violations, mapped, mappings, uris)
             if not new:
@@ -222,15 +225,10 @@ def build(source: Path, store_dir: Path, settings: Settings,
             for table, rows in new.items():
                 excluded.setdefault(table, {}).update(rows)
             echo(f"SHACL rejected {sum(len(r) for r in new.values())} more rows; mapping again")
-            del store
-            gc.collect()
         else:
             raise BuildError("SHACL validation still fails after rejecting the rows it named; "
                              "see validation.ttl in the staging release")
-        triples = len(store)
         _write_validation_report(staging, violations)
-        del store            # closes the database before the directory is renamed
-        gc.collect()
         shutil.rmtree(nt_dir)
         rejections = pd.concat([t.rejections for t in mapped.values()], ignore_index=True) \
             if mapped else pd.DataFrame(columns=list(Rejection.FIELDS))
@@ -250,7 +248,7 @@ def build(source: Path, store_dir: Path, settings: Settings,
         releases.write_manifest(staging, {
             "release": release_id,
             "base_uri": uris.base,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "software_version": __version__,
             "validator": settings.validator,
             "triples": triples,

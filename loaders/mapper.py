@@ -22,7 +22,7 @@ from . import ntriples as nt
 from .codelists import CodeLists
 from .columns import Problem, duplicate_keys, type_column
 from .errors import BuildError
-from .mapping_spec import ColumnSpec, Mapping, ObjectSpec, ResourceSpec
+from .mapping_spec import ColumnSpec, Mapping, ObjectSpec
 from .readers import SourceTable
 
 XSD = nt.XSD
@@ -110,10 +110,10 @@ class TableMapper:
             alive &= ~p.mask
         for spec in self.m.columns:
             if spec.references:
-                p = self._reference(spec, lexical, accepted, alive)
-                if p is not None:
-                    problems.append(p)
-                    alive &= ~p.mask
+                broken = self._reference(spec, lexical, accepted, alive)
+                if broken is not None:
+                    problems.append(broken)
+                    alive &= ~broken.mask
         return lexical, numbers, problems
 
     def _reference(self, spec: ColumnSpec, lexical: dict[str, pd.Series],
@@ -213,7 +213,7 @@ class TableMapper:
                 pred = _expand(predicate, self.prefixes, where)
                 spec = next((c for c in self.m.columns if c.name == obj.column), None)
                 if spec is not None and spec.separator:   # a list cell: one triple per item
-                    exploded = local[obj.column].str.split("\t").explode()
+                    exploded = local[spec.name].str.split("\t").explode()
                     objects = nt.iri(exploded)
                     chunk.append(nt.triples(subject.reindex(exploded.index), pred, objects))
                 else:

@@ -114,7 +114,8 @@ def _combinations(for_each: dict[str, list[Any]] | None) -> list[dict[str, Any]]
     if not for_each:
         return [{}]
     names = list(for_each)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(for_each[n] for n in names))]
+    combos = itertools.product(*(for_each[n] for n in names))
+    return [dict(zip(names, combo, strict=True)) for combo in combos]
 
 
 def _object(raw: Any, loop: dict[str, Any]) -> ObjectSpec:

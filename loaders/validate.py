@@ -33,9 +33,10 @@ def validate(store: ox.Store, uris: Uris, engine: str = "sparql") -> list:
     if engine == "sparql":
         return shacl.validate_store(store, shapes, union=True)
     if engine == "pyshacl":
-        union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                            use_default_graph_as_union=True)
-        data = ox.serialize(union, format=ox.RdfFormat.N_TRIPLES)
+        triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                              use_default_graph_as_union=True)
+        assert isinstance(triples, ox.QueryTriples)
+        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
         union = rdflib.Graph().parse(data=data.decode("utf-8"), format="nt")
         return shacl.validate_pyshacl(union, shapes)
     raise ValueError(f"unknown validator '{engine}': use 'sparql' or 'pyshacl'")

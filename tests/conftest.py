@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from emis_lod.loaders.build import BuildReport, build
 
 from emis_lod.generator import generate
-from emis_lod.loaders.build import BuildReport, build
 from emis_lod.settings import load_settings
 
 SCHOOLS = 50

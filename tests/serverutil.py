@@ -25,13 +25,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
+from emis_lod.loaders import releases
 
 from emis_lod import __version__
-from emis_lod.loaders import releases
 
 # subject IRI pattern (after the base) -> named graph (after {base}graph/)
 GRAPH_BY_PATH = (
@@ -103,7 +103,7 @@ def make_release(store_dir: Path, data: str | Mapping[str, str], base_uri: str) 
     releases.write_manifest(staging, {
         "release": release_id,
         "base_uri": base_uri,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "software_version": __version__,
         "triples": count,
         "tables": {},

@@ -5,17 +5,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pyoxigraph as ox
 import pytest
 import yaml
-
 from emis_lod.loaders import releases
 from emis_lod.loaders.build import build
 from emis_lod.loaders.errors import BuildError
 from emis_lod.loaders.mapping_spec import bundled_mapping_dir
+
 from emis_lod.settings import load_settings
 
 SCHOOLS = 50   # conftest.SCHOOLS: valid schools in the generated export
@@ -75,7 +74,7 @@ def test_missing_column_stops_build_and_keeps_served_release(demo_source, tmp_pa
     shutil.copytree(demo_source, broken)
     districts = broken / "districts.csv"
     lines = districts.read_text(encoding="utf-8").splitlines()
-    districts.write_text("\n".join(";".join(l.split(";")[:1] + l.split(";")[2:]) for l in lines),
+    districts.write_text("\n".join(";".join(line.split(";")[:1] + line.split(";")[2:]) for line in lines),
                          encoding="utf-8")
     with pytest.raises(BuildError) as err:
         build(broken, store, SETTINGS, echo=lambda *_: None)

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import requests
-
 from serverutil import free_port
 
 EXE = [sys.executable, "-m", "emis_lod.cli"]

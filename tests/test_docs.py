@@ -10,15 +10,15 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 import pytest
-
 from emis_lod.loaders import releases
+
 from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-QUERIES = re.findall(r"```sparql\n(.*?)```", README, flags=re.S)
+QUERIES = re.findall(r"```sparql\n(.*?)```", README, flags=re.DOTALL)
 
 
 def test_every_setting_is_documented() -> None:
@@ -40,7 +40,7 @@ def test_quick_start_is_what_ci_runs() -> None:
     assert "make demo" in README and "make test" in README
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^demo: install\n\t\$\(BIN\)/emis-lod demo$", makefile, flags=re.M)
+    assert re.search(r"^demo: install\n\t\$\(BIN\)/emis-lod demo$", makefile, flags=re.MULTILINE)
 
 
 @pytest.fixture(scope="module")

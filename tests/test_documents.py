@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 import rdflib
 import requests
+from emis_lod.endpoint import create_app
+from emis_lod.endpoint.documents import Resource, document_bytes
 from pyld import jsonld
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS
+from serverutil import SCHOOL, free_port, make_release, running_server, sample_data
 
-from emis_lod.endpoint import create_app
-from emis_lod.endpoint.documents import Resource, document_bytes
 from emis_lod.formats import NTRIPLES, TURTLE
 from emis_lod.namespaces import prefixes
 from emis_lod.settings import load_settings
-from serverutil import SCHOOL, free_port, make_release, running_server, sample_data
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 RDF_PARSERS = {"text/turtle": "turtle", "application/n-triples": "nt",

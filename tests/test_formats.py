@@ -11,12 +11,24 @@ import pytest
 import rdflib
 from pyld import jsonld
 from rdflib.compare import isomorphic
+from serverutil import SCHOOL, sample_data
 
 from emis_lod import formats
-from emis_lod.formats import (DOCUMENT_FORMATS, HTML, JSONLD, NTRIPLES, RDF_FORMATS, RDFXML,
-                              RESULTS_CSV, RESULTS_FORMATS, RESULTS_JSON, RESULTS_TSV,
-                              RESULTS_XML, TURTLE, negotiate)
-from serverutil import SCHOOL, sample_data
+from emis_lod.formats import (
+    DOCUMENT_FORMATS,
+    HTML,
+    JSONLD,
+    NTRIPLES,
+    RDF_FORMATS,
+    RDFXML,
+    RESULTS_CSV,
+    RESULTS_FORMATS,
+    RESULTS_JSON,
+    RESULTS_TSV,
+    RESULTS_XML,
+    TURTLE,
+    negotiate,
+)
 
 BASE = "http://data.test/"
 
@@ -235,6 +247,7 @@ def _school_document() -> list[ox.Triple]:
     store = ox.Store()
     store.bulk_load(sample_data(BASE).encode(), format=ox.RdfFormat.TURTLE)
     from emis_lod.endpoint import load_query
+
     from emis_lod.namespaces import prefixes
     from emis_lod.uris import Uris
     return list(store.query(load_query("resource"), prefixes=prefixes(Uris(BASE)),

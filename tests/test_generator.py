@@ -236,7 +236,7 @@ def faults(frame: pd.DataFrame) -> dict[int, set[str]]:
     types = TYPES
     seen: set[str] = set()
     found: dict[int, set[str]] = {}
-    for row, rec in zip(frame.index, frame.to_dict("records")):
+    for row, rec in zip(frame.index, frame.to_dict("records"), strict=True):
         cols: set[str] = set()
         code = rec["school_code"].strip()
         if not re.fullmatch(r"\d{8}", code) or code in seen:

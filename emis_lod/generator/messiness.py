@@ -101,7 +101,7 @@ def mess_up(rnd: random.Random, records: list[dict[str, str]], faults: int
     positions = sorted(rnd.sample(range(1, len(records)), faults))
     kinds = list(FAULT_KINDS) + [rnd.choice(FAULT_KINDS) for _ in range(faults - len(FAULT_KINDS))]
     rnd.shuffle(kinds)
-    fault_at = dict(zip(positions, kinds))
+    fault_at = dict(zip(positions, kinds, strict=True))
 
     invalid: list[InvalidRow] = []
     valid_codes: list[str] = []

@@ -150,7 +150,7 @@ def build_schools(rnd: random.Random, geo: Geography, count: int) -> list[dict[s
     counts = apportion(count, [d.weight for d in districts])
     numbers: dict[tuple[str, str], int] = defaultdict(int)
     records: list[dict[str, str]] = []
-    for district, n in zip(districts, counts):
+    for district, n in zip(districts, counts, strict=True):
         prefix = f"{regions[district.region_code].index}{district.number:02d}"
         max_gap = max(1, min(7, 99_998 // (n + 1)))
         seq = 0
