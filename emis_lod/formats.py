@@ -286,6 +286,17 @@ def negotiate(accept: str | None, offers: Sequence[Format],
     return chosen
 
 
+def choose(format_param: str | None, accept: str | None, offers: Sequence[Format],
+           default: Format | None = None) -> Format:
+    """``?format=`` when given (it must name one of ``offers``), else :func:`negotiate` on Accept."""
+    if format_param:
+        fmt = by_name(format_param, offers)
+        if fmt is None:
+            raise NotAcceptable(f"format={format_param}", offers)
+        return fmt
+    return negotiate(accept, offers, default=default)
+
+
 # ------------------------------------------------------------------------ RDF serialization
 
 def used_prefixes(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> dict[str, str]:

@@ -290,13 +290,8 @@ def choose_document_format(suffix_format: Format | None) -> Format:
     """Suffix, then ``?format=``, then ``Accept`` (no header: HTML; a tie: RDF)."""
     if suffix_format is not None:
         return suffix_format
-    asked = request.args.get("format")
-    if asked:
-        fmt = formats.by_name(asked, DOCUMENT_FORMATS)
-        if fmt is None:
-            raise formats.NotAcceptable(f"format={asked}", DOCUMENT_FORMATS)
-        return fmt
-    return formats.negotiate(request.headers.get("Accept"), DOCUMENT_FORMATS, default=HTML)
+    return formats.choose(request.args.get("format"), request.headers.get("Accept"),
+                          DOCUMENT_FORMATS, default=HTML)
 
 
 def _error_format_guess() -> None:

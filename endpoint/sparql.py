@@ -158,12 +158,7 @@ def parse_query_request() -> QueryRequest | None:
 
 def choose_format(asked: str | None, offers: tuple[Format, ...], default: Format) -> Format:
     """``?format=`` if given (it must name one of the offers), else ``Accept``."""
-    if asked:
-        fmt = formats.by_name(asked, offers)
-        if fmt is None:
-            raise formats.NotAcceptable(f"format={asked}", offers)
-        return fmt
-    return formats.negotiate(request.headers.get("Accept"), offers, default=default)
+    return formats.choose(asked, request.headers.get("Accept"), offers, default=default)
 
 
 QueryResults = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples

@@ -1,4 +1,6 @@
-"""Shared fixtures: a generated demo export and a built store, made once per test session."""
+"""Shared fixtures: a generated demo export and a built store, made once per test session;
+a release of the small sample data with its Flask app and real server, made once per module
+(a module may define its own ``site``/``server`` instead)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from emis_lod.endpoint import create_app
 from emis_lod.loaders.build import BuildReport, build
+from serverutil import free_port, make_release, running_server, sample_data
 
 from emis_lod.generator import generate
 from emis_lod.settings import load_settings
@@ -32,3 +36,32 @@ def built(demo_source: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildR
     store = tmp_path_factory.mktemp("store")
     return build(demo_source, store, load_settings(base_uri="http://data.test/"),
                  echo=lambda *_: None)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A published release of ``serverutil.sample_data`` whose base is a free loopback port."""
+    base = f"http://127.0.0.1:{free_port()}/"
+    store = tmp_path_factory.mktemp("sample-store")
+    make_release(store, sample_data(base), base)
+    return store, base
+
+
+@pytest.fixture(scope="module")
+def app(site):
+    store, base = site
+    return create_app(store, load_settings(base_uri=base))
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """The real ``emis-lod serve`` on the release of ``site``; yields its base URL."""
+    store, base = site
+    with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/"))) as url:
+        assert url == base
+        yield url

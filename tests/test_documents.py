@@ -13,7 +13,7 @@ from emis_lod.endpoint.documents import Resource, document_bytes
 from pyld import jsonld
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS
-from serverutil import SCHOOL, free_port, make_release, running_server, sample_data
+from serverutil import SCHOOL, free_port
 
 from emis_lod.formats import NTRIPLES, TURTLE
 from emis_lod.namespaces import prefixes
@@ -22,33 +22,6 @@ from emis_lod.settings import load_settings
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 RDF_PARSERS = {"text/turtle": "turtle", "application/n-triples": "nt",
                "application/rdf+xml": "xml", "application/ld+json": "json-ld"}
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
-    store = tmp_path_factory.mktemp("documents-store")
-    make_release(store, sample_data(base), base)
-    return store, base
-
-
-@pytest.fixture(scope="module")
-def app(site):
-    store, base = site
-    return create_app(store, load_settings(base_uri=base))
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    store, base = site
-    with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/"))) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from dataclasses import replace
-from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import quote
 
@@ -16,7 +15,7 @@ import requests
 from emis_lod.endpoint import create_app
 from emis_lod.endpoint.sparql import uses_service
 from rdflib.compare import isomorphic
-from serverutil import SCHOOL, free_port, make_release, running_server, sample_data
+from serverutil import SCHOOL
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
@@ -29,34 +28,6 @@ FORM = "application/x-www-form-urlencoded"
 SCHOOLS_QUERY = "SELECT ?school ?code WHERE { ?school a emis:School ; emis:schoolCode ?code } " \
                 "ORDER BY ?code"
 SNAPSHOT = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g ?s ?p ?o"
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
-    store = tmp_path_factory.mktemp("sparql-store")
-    make_release(store, sample_data(base), base)
-    return store, base
-
-
-@pytest.fixture(scope="module")
-def app(site):
-    store, base = site
-    return create_app(store, load_settings(base_uri=base))
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    store, base = site
-    with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/"))) as url:
-        assert url == base
-        yield url
 
 
 def get(client, query: str, accept: str | None = RESULTS_JSON, **params):
