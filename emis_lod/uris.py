@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 # Resource types with /id/ URIs; the endpoint dereferences exactly these.
-TYPES = ("school", "region", "district", "enrolment")
+TYPES = ("school", "region", "district", "enrolment", "finance", "textbook", "provision",
+         "staff", "training", "staff-summary", "building", "assessment")
 
 ONTOLOGY_PATH = "def/emis"
 CONCEPT_PATH = "def/concept"
