@@ -43,14 +43,18 @@ def generate(schools: int, seed: int, out: Path) -> None:
 @click.option("--base-uri", default=None, help="Base of minted URIs [env EMIS_LOD_BASE_URI].")
 @click.option("--validator", type=click.Choice(["sparql", "pyshacl"]), default=None,
               help="SHACL engine [env EMIS_LOD_VALIDATOR; default sparql].")
+@click.option("--staff", "staff_publication", type=click.Choice(["records", "aggregates"]),
+              default=None, help="Publish staff as pseudonymous records plus aggregates, or as "
+              "per-school aggregates only [env EMIS_LOD_STAFF_PUBLICATION; default records].")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any row is rejected.")
 def build(source: Path, store: Path, base_uri: str | None, validator: str | None,
-          strict: bool) -> None:
+          staff_publication: str | None, strict: bool) -> None:
     """Map, validate and load the tables of SOURCE into a new release of STORE."""
     from .loaders.build import BuildError
     from .loaders.build import build as run
 
-    settings = load_settings(base_uri=base_uri, validator=validator)
+    settings = load_settings(base_uri=base_uri, validator=validator,
+                             staff_publication=staff_publication)
     try:
         report = run(source, store, settings, echo=click.echo)
     except BuildError as err:

@@ -34,7 +34,11 @@ SETTINGS: tuple[Setting, ...] = (
             "SHACL engine of the build: 'sparql' (shapes compiled to SPARQL on Oxigraph, fast) "
             "or 'pyshacl' (the reference engine, slow on large data)."),
     Setting("staff_secret", "",
-            "Ministry secret key for the keyed pseudonyms of staff (HMAC)."),
+            "Ministry secret key for the keyed pseudonyms of staff (HMAC-SHA256). Keep it the "
+            "same across releases so pseudonyms stay stable; empty uses a public demo key."),
+    Setting("staff_publication", "records",
+            "'records': staff posts and training records under pseudonyms plus per-school "
+            "aggregates; 'aggregates': only the per-school aggregates."),
 )
 
 
@@ -50,6 +54,7 @@ class Settings:
     max_result_rows: int = 100_000
     validator: str = "sparql"
     staff_secret: str = ""
+    staff_publication: str = "records"
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given values; ``None`` means "keep the current one"."""

@@ -28,7 +28,8 @@ from . import releases
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
 from .mapper import MappedTable, map_table
-from .mapping_spec import Mapping, load_mappings
+from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
+from .privacy import DEMO_SECRET
 from .readers import SourceTable, find_source, read_source
 from .validate import VIOLATION, validate
 
@@ -63,6 +64,7 @@ class BuildReport:
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)   # seconds per build phase
     examples: dict[str, str] = field(default_factory=dict)   # table -> one loaded resource IRI
+    skipped: list[str] = field(default_factory=list)         # optional tables with no file
 
     @property
     def rejected(self) -> int:
@@ -76,6 +78,8 @@ class BuildReport:
                          f"{t.rows_rejected:>9} {t.triples:>10}")
         lines.append(f"{'vocabulary':<12} {'ontology/':<16} {'':>8} {'':>8} {'':>9} "
                      f"{self.vocabulary_triples:>10}")
+        for table in self.skipped:
+            lines.append(f"{table:<12} (no file: the table is optional and was skipped)")
         lines.append(f"triples loaded: {self.triples}; rows rejected: {self.rejected}; "
                      f"SHACL violations: {self.shacl_violations}")
         if len(self.rejections):
@@ -115,7 +119,7 @@ def _read_all(source: Path, mappings: list[Mapping]) -> dict[str, SourceTable]:
 
 def _map_all(mappings: list[Mapping], sources: dict[str, SourceTable], uris: Uris,
              codes: CodeLists, nt_dir: Path, today: date,
-             excluded: dict[str, dict[int, list[dict]]]) -> dict[str, MappedTable]:
+             excluded: dict[str, dict[int, list[dict]]], secret: bytes) -> dict[str, MappedTable]:
     pre = prefixes(uris)
     accepted: dict[str, pd.DataFrame] = {}
     mapped: dict[str, MappedTable] = {}
@@ -126,7 +130,8 @@ def _map_all(mappings: list[Mapping], sources: dict[str, SourceTable], uris: Uri
         rows = excluded.get(m.table, {})
         extra = pd.DataFrame([r for lines in rows.values() for r in lines]) if rows else None
         mapped[m.table] = map_table(m, sources[m.table], uris, codes, pre, accepted,
-                                    nt_dir / f"{m.table}.nt", today, frozenset(rows), extra)
+                                    nt_dir / f"{m.table}.nt", today, frozenset(rows), extra,
+                                    secret)
         accepted[m.table] = mapped[m.table].accepted
     return mapped
 
@@ -146,6 +151,35 @@ def _load(db: Path, mappings: list[Mapping], mapped: dict[str, MappedTable], nt_
             store.bulk_load(path=str(nt_dir / f"{m.table}.nt"), format=ox.RdfFormat.N_TRIPLES,
                             to_graph=ox.NamedNode(uris.graph(m.graph)))
     return store, vocabulary
+
+
+def derived_updates() -> list[Path]:
+    """SPARQL Updates run on every release after loading (``mappings/derived/*.ru``)."""
+    return sorted((bundled_mapping_dir() / "derived").glob("*.ru"))
+
+
+def _derive(store: ox.Store, uris: Uris) -> None:
+    for path in derived_updates():
+        try:
+            store.update(path.read_text(encoding="utf-8"), base_iri=uris.base,
+                         prefixes=prefixes(uris))
+        except SyntaxError as err:
+            raise BuildError(f"{path}: not a valid SPARQL Update: {err}") from None
+
+
+def _drop_people(store: ox.Store, mappings: list[Mapping], uris: Uris) -> None:
+    """staff_publication = aggregates: remove the graphs of tables about people."""
+    for m in mappings:
+        if m.describes_people:
+            store.remove_graph(ox.NamedNode(uris.graph(m.graph)))
+
+
+def _secret(settings: Settings, echo: Callable[[str], object]) -> bytes:
+    if settings.staff_secret:
+        return settings.staff_secret.encode("utf-8")
+    echo("warning: EMIS_LOD_STAFF_SECRET is not set; staff pseudonyms use the public demo key "
+         "and are NOT protected. Set a ministry secret (and keep it) for real data.")
+    return DEMO_SECRET.encode("utf-8")
 
 
 def _source_columns(mapping: Mapping, uris: Uris) -> dict[str, str]:
@@ -198,6 +232,7 @@ def build(source: Path, store_dir: Path, settings: Settings,
     mappings = load_mappings(mappings_dir)
     sources = _read_all(Path(source), mappings)
     codes = CodeLists(uris)
+    secret = _secret(settings, echo)
     mark = lap("read", started)
 
     store_dir = Path(store_dir)
@@ -210,16 +245,19 @@ def build(source: Path, store_dir: Path, settings: Settings,
         nt_dir.mkdir()
         excluded: dict[str, dict[int, list[dict]]] = {}
         for _ in range(MAX_SHACL_ROUNDS):
-            mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, excluded)
+            mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, excluded, secret)
             mark = lap("map", mark)
             store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
+            _derive(store, uris)
             mark = lap("load", mark)
             violations = validate(store, uris, settings.validator)
+            new = _shacl_rejections(violations, mapped, mappings, uris)
+            if not new and settings.staff_publication == "aggregates":
+                _drop_people(store, mappings, uris)
             triples = len(store)
             del store          # closes the database (before a reload, or the rename below)
             gc.collect()
             mark = lap("validate", mark)
-            new = _shacl_rejections(violations, mapped, mappings, uris)
             if not new:
                 break
             for table, rows in new.items():
@@ -251,10 +289,13 @@ def build(source: Path, store_dir: Path, settings: Settings,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "software_version": __version__,
             "validator": settings.validator,
+            "staff_publication": settings.staff_publication,
+            "pseudonym_key": "ministry" if settings.staff_secret else "public demo key",
             "triples": triples,
             "vocabulary_triples": vocabulary,
             "shacl_violations": len(violations),
             "tables": {t.table: asdict(t) for t in tables},
+            "skipped_tables": [m.table for m in mappings if m.table not in sources],
         })
         final = releases.finish_release(store_dir, staging, release_id)
     except BaseException:
@@ -265,7 +306,8 @@ def build(source: Path, store_dir: Path, settings: Settings,
     examples = {t.table: str(t.subjects["subject"].iloc[0]) for t in mapped.values() if len(t.subjects)}
     return BuildReport(release_id, final, store_dir, uris.base, tables, vocabulary, triples,
                        rejections, len(violations), time.perf_counter() - started, phases,
-                       dict(reversed(list(examples.items()))))
+                       dict(reversed(list(examples.items()))),
+                       [m.table for m in mappings if m.table not in sources])
 
 
 def _write_validation_report(staging: Path, violations: list) -> None:

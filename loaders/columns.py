@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .codelists import CodeLists
+from .privacy import pseudonymise
 from .mapping_spec import ColumnSpec, Mapping
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -72,8 +73,8 @@ def _lexical_number(values: pd.Series, integral: bool) -> pd.Series:
                       ).astype("string")
 
 
-def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date
-                ) -> tuple[pd.Series, pd.Series | None, list[Problem]]:
+def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date,
+                secret: bytes = b"") -> tuple[pd.Series, pd.Series | None, list[Problem]]:
     """Returns (lexical form or concept IRI per row, numeric values or None, problems).
 
     A list column (``separator``) yields lexical forms joined by a tab, split later.
@@ -134,6 +135,11 @@ def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date
         problems.append(Problem(spec.name, "datatype", s.notna() & truth.isna(),
                                 "'{value}' is not yes/no (да/нет, 1/0, true/false)"))
         lexical = truth.astype("string")
+    if spec.separator and not spec.concept:     # a list of texts: items tab-joined, split later
+        lexical = lexical.str.replace(rf"\s*{re.escape(spec.separator)}\s*", "\t", regex=True) \
+            .str.strip("\t")
+    if spec.pseudonymise:
+        lexical = pseudonymise(lexical, secret)
     return lexical, numbers, problems
 
 

@@ -16,7 +16,7 @@ from typing import TextIO
 
 import pandas as pd
 
-from emis_lod.uris import Uris
+from emis_lod.uris import Uris, decode_key
 
 from . import ntriples as nt
 from .codelists import CodeLists
@@ -29,6 +29,7 @@ XSD = nt.XSD
 # Literal datatype per mapping datatype. Counts are checked as non-negative but written
 # as xsd:integer: Oxigraph stores every derived integer type as xsd:integer anyway, and
 # the triples we write should be the triples the store (and its dumps) hold.
+WITHHELD = "(personal data withheld)"
 LEXICAL_DATATYPE = {"decimal": "decimal", "integer": "integer", "nonNegativeInteger": "integer",
                     "gYear": "gYear", "date": "date", "boolean": "boolean"}
 
@@ -54,6 +55,16 @@ def _expand(curie: str, prefixes: dict[str, str], where: str) -> str:
     return prefixes[prefix] + local
 
 
+def _notation(iris: pd.Series) -> pd.Series:
+    """A concept IRI ({base}def/concept/{scheme}/{code}) -> its code."""
+    codes = iris.str.rsplit("/", n=1).str[-1]
+    encoded = codes.str.contains("%", regex=False, na=False)
+    if encoded.any():
+        codes = codes.copy()
+        codes[encoded] = codes[encoded].map(decode_key)
+    return codes
+
+
 def _template(template: str, values: dict[str, pd.Series], index: pd.Index, encode: bool) -> pd.Series:
     """Fill a "{column}" template for every row; NA where any used column is NA."""
     parts = re.split(r"\{(\w+)\}", template)
@@ -69,8 +80,10 @@ def _template(template: str, values: dict[str, pd.Series], index: pd.Index, enco
 
 class TableMapper:
     def __init__(self, mapping: Mapping, uris: Uris, codes: CodeLists, prefixes: dict[str, str],
-                 today: date | None = None) -> None:
+                 today: date | None = None, secret: bytes = b"") -> None:
         self.m = mapping
+        self.secret = secret
+        self.concepts = {c.name for c in mapping.columns if c.concept}
         self.uris = uris
         self.codes = codes
         self.prefixes = prefixes
@@ -86,7 +99,7 @@ class TableMapper:
         blank = (frame.apply(lambda c: c.str.strip()) == "").all(axis=1)
         problems.append(Problem("(row)", "empty-row", blank, "the row is empty"))
         for spec in self.m.columns:
-            lex, num, probs = type_column(spec, frame[spec.name], self.codes, self.today)
+            lex, num, probs = type_column(spec, frame[spec.name], self.codes, self.today, self.secret)
             lexical[spec.name] = lex
             if num is not None:
                 numbers[spec.name] = num
@@ -149,7 +162,10 @@ class TableMapper:
             rows = p.mask[p.mask].index
             if not len(rows):
                 continue
-            if p.column in source.frame.columns:
+            spec = next((c for c in self.m.columns if c.name == p.column), None)
+            if spec is not None and spec.personal:
+                values = pd.Series(WITHHELD, index=rows, dtype="string")
+            elif p.column in source.frame.columns:
                 values = source.frame.loc[rows, p.column].astype("string").fillna("")
             else:
                 values = pd.Series("", index=rows, dtype="string")
@@ -167,12 +183,17 @@ class TableMapper:
         return pd.concat(frames, ignore_index=True).sort_values(["row", "column"], kind="stable")
 
     # ------------------------------------------------------------------ triples
+    def _keys(self, lexical: dict[str, pd.Series]) -> dict[str, pd.Series]:
+        """Values for templates: a coded column gives its concept's notation, not its IRI."""
+        return {k: _notation(v) if k in self.concepts else v for k, v in lexical.items()}
+
     def _object(self, obj: ObjectSpec, lexical: dict[str, pd.Series], index: pd.Index,
                 where: str) -> pd.Series:
         if obj.id is not None:
-            return nt.iri(self.uris.base + "id/" + _template(obj.id, lexical, index, encode=True))
+            return nt.iri(self.uris.base + "id/" + _template(obj.id, self._keys(lexical), index,
+                                                             encode=True))
         if obj.value is not None:
-            text = _template(obj.value, lexical, index, encode=False)
+            text = _template(obj.value, self._keys(lexical), index, encode=False)
             dt = self._datatype(obj.datatype, where) if obj.datatype else None
             return nt.literal(text, dt, obj.lang)
         assert obj.column is not None
@@ -205,7 +226,8 @@ class TableMapper:
             if not len(index):
                 continue
             local = {k: v.loc[index] for k, v in lexical.items()}
-            subject = nt.iri(self.uris.base + "id/" + _template(res.id, local, index, encode=True))
+            subject = nt.iri(self.uris.base + "id/" + _template(res.id, self._keys(local), index,
+                                                                encode=True))
             subjects.append(pd.DataFrame({"subject": subject.str[1:-1].to_numpy(), "row": index}))
             chunk = [nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
                 f"<{_expand(res.class_, self.prefixes, where)}>", index=index))]
@@ -214,7 +236,8 @@ class TableMapper:
                 spec = next((c for c in self.m.columns if c.name == obj.column), None)
                 if spec is not None and spec.separator:   # a list cell: one triple per item
                     exploded = local[spec.name].str.split("\t").explode()
-                    objects = nt.iri(exploded)
+                    exploded = exploded[exploded.notna() & (exploded != "")]
+                    objects = nt.iri(exploded) if spec.concept else nt.literal(exploded, None, obj.lang)
                     chunk.append(nt.triples(subject.reindex(exploded.index), pred, objects))
                 else:
                     objects = self._object(obj, local, index, where)
@@ -233,12 +256,12 @@ class TableMapper:
 def map_table(mapping: Mapping, source: SourceTable, uris: Uris, codes: CodeLists,
               prefixes: dict[str, str], accepted: dict[str, pd.DataFrame], out_path: Path,
               today: date | None = None, exclude_rows: set[int] | frozenset[int] = frozenset(),
-              extra: pd.DataFrame | None = None) -> MappedTable:
+              extra: pd.DataFrame | None = None, secret: bytes = b"") -> MappedTable:
     """Check and map one table; write its N-Triples to ``out_path``.
 
     ``exclude_rows`` are rows rejected later (by SHACL); ``extra`` their rejection lines.
     """
-    mapper = TableMapper(mapping, uris, codes, prefixes, today)
+    mapper = TableMapper(mapping, uris, codes, prefixes, today, secret)
     lexical, numbers, problems = mapper.check(source, accepted)
     index = source.frame.index
     if exclude_rows:

@@ -44,6 +44,8 @@ class ColumnSpec:
     max: float | str | None = None
     default: float | str | None = None
     references: Reference | None = None
+    personal: bool = False        # never mapped as is, never written to a report
+    pseudonymise: bool = False    # the value is replaced by its keyed pseudonym first
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Mapping:
     separator: str = "auto"
     sheet: str | int | None = None
     source_required: bool = True
+    describes_people: bool = False
     path: str = ""
     references: tuple[str, ...] = field(default=())   # tables this one depends on
 
@@ -148,6 +151,8 @@ def parse_mapping(data: dict[str, Any], path: str = "<mapping>") -> Mapping:
                 default=spec.get("default"),
                 references=Reference(ref["table"], ref["column"],
                                      tuple(ref.get("with", {}).items())) if ref else None,
+                personal=spec.get("personal", False),
+                pseudonymise=spec.get("pseudonymise", False),
             ))
     computed = tuple(
         Computed(name, tuple(_substitute(s, loop) for loop in _combinations(spec.get("for_each"))
@@ -170,6 +175,7 @@ def parse_mapping(data: dict[str, Any], path: str = "<mapping>") -> Mapping:
         computed=computed, encoding=source.get("encoding", "auto"),
         separator=source.get("separator", "auto"), sheet=source.get("sheet"),
         source_required=source.get("required", True), path=path,
+        describes_people=data.get("describes_people", False),
         references=tuple(sorted({c.references.table for c in columns if c.references})))
     _check_names(mapping)
     return mapping
@@ -189,10 +195,15 @@ def _check_names(m: Mapping) -> None:
                 used.append((obj.column, f"{r.id} {pred}"))
             for tpl in (obj.id, obj.value):
                 used += [(n, f"{r.id} {pred}") for n in re.findall(r"\{(\w+)\}", tpl or "")]
+    personal = {c.name for c in m.columns if c.personal and not c.pseudonymise}
     for name, where in used:
         if name not in known:
             raise BuildError(f"{m.path}: {where} uses column '{name}', which the mapping does not "
                              f"declare under 'columns' or 'computed'")
+        if name in personal:
+            raise BuildError(f"{m.path}: {where} uses column '{name}', which holds personal data; "
+                             f"personal columns may only be used pseudonymised "
+                             f"(pseudonymise: true)")
 
 
 def load_mapping(path: Path) -> Mapping:

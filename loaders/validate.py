@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 import rdflib
+from rdflib.namespace import XSD
 
+from emis_lod.namespaces import SH
 from emis_lod.uris import Uris
 
 VIOLATION = "http://www.w3.org/ns/shacl#Violation"
@@ -22,6 +25,12 @@ def load_shapes(uris: Uris) -> rdflib.Graph:
     graph = rdflib.Graph()
     for path in shape_files():
         graph.parse(path, format="turtle", publicID=uris.concepts)
+    # sh:namespace is a literal, so Turtle leaves a relative one ("emis#") alone: resolve it
+    # like every other IRI of the file.
+    for decl, namespace in list(graph.subject_objects(SH.namespace)):
+        if ":" not in str(namespace):
+            graph.set((decl, SH.namespace,
+                       rdflib.Literal(urljoin(uris.concepts, str(namespace)), datatype=XSD.anyURI)))
     return graph
 
 
