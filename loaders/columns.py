@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .codelists import CodeLists
-from .privacy import pseudonymise
 from .mapping_spec import ColumnSpec, Mapping
+from .privacy import pseudonymise
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 EXCEL_EPOCH = datetime(1899, 12, 30)
