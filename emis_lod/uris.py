@@ -19,7 +19,8 @@ from urllib.parse import quote, unquote
 
 # Resource types with /id/ URIs; the endpoint dereferences exactly these.
 TYPES = ("school", "region", "district", "enrolment", "finance", "textbook", "provision",
-         "staff", "training", "staff-summary", "building", "assessment")
+         "staff", "training", "staff-summary", "building", "assessment", "finance-summary",
+         "provision-summary")
 
 ONTOLOGY_PATH = "def/emis"
 CONCEPT_PATH = "def/concept"
