@@ -9,6 +9,7 @@ Oxigraph's bulk loader reads.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping as ReadOnlyMap
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -65,7 +66,21 @@ def _notation(iris: pd.Series) -> pd.Series:
     return codes
 
 
-def _template(template: str, values: dict[str, pd.Series], index: pd.Index, encode: bool) -> pd.Series:
+class _TemplateValues(dict):
+    """Column values for templates, turning a coded column into notations only when used."""
+
+    def __init__(self, lexical: dict[str, pd.Series], concepts: set[str]) -> None:
+        super().__init__()
+        self.lexical, self.concepts = lexical, concepts
+
+    def __missing__(self, name: str) -> pd.Series:
+        value = _notation(self.lexical[name]) if name in self.concepts else self.lexical[name]
+        self[name] = value
+        return value
+
+
+def _template(template: str, values: ReadOnlyMap[str, pd.Series], index: pd.Index,
+              encode: bool) -> pd.Series:
     """Fill a "{column}" template for every row; NA where any used column is NA."""
     parts = re.split(r"\{(\w+)\}", template)
     out = pd.Series(parts[0], index=index, dtype="string")
@@ -183,9 +198,9 @@ class TableMapper:
         return pd.concat(frames, ignore_index=True).sort_values(["row", "column"], kind="stable")
 
     # ------------------------------------------------------------------ triples
-    def _keys(self, lexical: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    def _keys(self, lexical: dict[str, pd.Series]) -> _TemplateValues:
         """Values for templates: a coded column gives its concept's notation, not its IRI."""
-        return {k: _notation(v) if k in self.concepts else v for k, v in lexical.items()}
+        return _TemplateValues(lexical, self.concepts)
 
     def _object(self, obj: ObjectSpec, lexical: dict[str, pd.Series], index: pd.Index,
                 where: str) -> pd.Series:
