@@ -29,8 +29,8 @@ def load_shapes(uris: Uris) -> rdflib.Graph:
     # like every other IRI of the file.
     for decl, namespace in list(graph.subject_objects(SH.namespace)):
         if ":" not in str(namespace):
-            graph.set((decl, SH.namespace,
-                       rdflib.Literal(urljoin(uris.concepts, str(namespace)), datatype=XSD.anyURI)))
+            absolute = urljoin(uris.concepts, str(namespace)) + ("#" if str(namespace).endswith("#") else "")
+            graph.set((decl, SH.namespace, rdflib.Literal(absolute, datatype=XSD.anyURI)))
     return graph
 
 
