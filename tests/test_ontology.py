@@ -60,3 +60,12 @@ def test_code_lists_are_complete_skos_schemes() -> None:
         assert str(concept).startswith(str(scheme) + "/"), "concept URIs sit under their scheme"
         assert {o.language for o in graph.objects(concept, SKOS.prefLabel)} == LANGS, concept
         assert graph.value(concept, SKOS.notation) is not None
+
+
+def test_regression_relative_sh_namespace_keeps_its_hash() -> None:
+    """SHACL-SPARQL prefixes declared relative ("emis#") resolve to the deployment's namespaces;
+    urljoin once dropped the '#', so no rule on emis: terms ever matched."""
+    shapes = load_shapes(URIS)
+    declared = {str(shapes.value(d, SH.prefix)): str(ns) for d, ns in shapes.subject_objects(SH.namespace)}
+    assert declared["emis"] == URIS.vocab
+    assert declared["concept"] == URIS.concepts + "concept/"
