@@ -13,6 +13,8 @@ import yaml
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180.0
+SEISMIC_ZONES = (7, 8, 9, 10)                              # MSK-64 intensity
+HAZARDS = ("mudflow", "flood", "landslide", "avalanche")   # keys of a district's hazards
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class District:
     lon: float
     radius_km: float
     weight: float
+    seismic_zone: int          # MSK-64 intensity zone written for its school buildings
+    hazards: tuple[tuple[str, float], ...]   # (hazard, probability a village school is exposed)
     urban: bool
     languages: str             # name of a language profile
     settlements: tuple[str, ...]
@@ -98,6 +102,13 @@ def _check(geo: Geography) -> None:
                     and lon0 < d.lon - dlon and d.lon + dlon < lon1):
                 raise ValueError(f"geography.yaml: district {d.code}: circle leaves the "
                                  f"bounding box")
+            if d.seismic_zone not in SEISMIC_ZONES:
+                raise ValueError(f"geography.yaml: district {d.code}: seismic_zone "
+                                 f"{d.seismic_zone} not in {SEISMIC_ZONES}")
+            if {h for h, _ in d.hazards} != set(HAZARDS) or not all(
+                    0 <= p <= 1 for _, p in d.hazards):
+                raise ValueError(f"geography.yaml: district {d.code}: hazards need a "
+                                 f"probability for each of {HAZARDS}")
             if not d.settlements or d.weight <= 0:
                 raise ValueError(f"geography.yaml: district {d.code}: needs settlements "
                                  f"and a positive weight")
@@ -114,7 +125,9 @@ def load_geography() -> Geography:
                      name_ky=d["names"]["ky"], name_ru=d["names"]["ru"],
                      name_en=d["names"]["en"], lat=float(d["centre"][0]),
                      lon=float(d["centre"][1]), radius_km=float(d["radius_km"]),
-                     weight=float(d["weight"]), urban=bool(d["urban"]),
+                     weight=float(d["weight"]), seismic_zone=int(d["seismic_zone"]),
+                     hazards=tuple((str(k), float(v)) for k, v in d["hazards"].items()),
+                     urban=bool(d["urban"]),
                      languages=d["languages"], settlements=tuple(d["settlements"]))
             for d in r["districts"])
         regions.append(Region(code=r["code"], index=int(r["index"]), name_ky=r["names"]["ky"],
