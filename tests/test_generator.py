@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from emis_lod.generator import FAULT_KINDS, GeneratedSet, InvalidRow, generate
-from emis_lod.generator.geography import distance_km, load_geography
+from emis_lod.generator.geography import HAZARDS, SEISMIC_ZONES, distance_km, load_geography
 from emis_lod.generator.model import DISTRICT_COLUMNS, REGION_COLUMNS, SCHOOL_COLUMNS
 
 BBOX_LAT, BBOX_LON = (39.1, 43.3), (69.2, 80.3)
@@ -21,6 +21,13 @@ TYPES = {"сош", "оош", "нош", "гимназия", "лицей", "спе
          "средняя общеобразовательная школа"}
 OWNERSHIP = {"государственная", "муниципальная", "частная"}
 LANGUAGES = {"кыргызский", "русский", "узбекский", "таджикский"}
+DOMAIN_FILES = ("finance.csv", "textbooks.csv", "textbook_provision.csv", "staff.csv",
+                "training.csv", "buildings.csv", "safety_assessments.csv")
+
+
+def school_faults(result: GeneratedSet) -> tuple[InvalidRow, ...]:
+    """The invalid rows of schools.csv (the domain tables have theirs too)."""
+    return tuple(r for r in result.invalid if r.file == "schools.csv")
 
 
 def sha256s(directory: Path) -> dict[str, str]:
@@ -51,7 +58,7 @@ def schools(demo: tuple[GeneratedSet, Path]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def valid(demo: tuple[GeneratedSet, Path], schools: pd.DataFrame) -> pd.DataFrame:
-    bad_rows = {r.row for r in demo[0].invalid}
+    bad_rows = {r.row for r in school_faults(demo[0])}
     return schools.drop(index=sorted(bad_rows)).apply(lambda c: c.str.strip())
 
 
@@ -62,7 +69,8 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path: Pat
     generate(tmp_path / "b", schools=120, seed=7)
     generate(tmp_path / "c", schools=120, seed=8)
     a, b, c = (sha256s(tmp_path / d) for d in "abc")
-    assert set(a) == {"regions.csv", "districts.csv", "schools.csv", "generator-manifest.json"}
+    assert set(a) == {"regions.csv", "districts.csv", "schools.csv", "generator-manifest.json",
+                      *DOMAIN_FILES}
     assert a == b
     assert a["schools.csv"] != c["schools.csv"]
     assert a["regions.csv"] == c["regions.csv"]          # reference tables do not depend on it
@@ -80,7 +88,8 @@ def test_rerun_overwrites_existing_files(tmp_path: Path) -> None:
 
 def test_files_written_in_order(demo: tuple[GeneratedSet, Path]) -> None:
     result, out = demo
-    assert [p.name for p in result.files] == ["regions.csv", "districts.csv", "schools.csv"]
+    assert [p.name for p in result.files] == ["regions.csv", "districts.csv", "schools.csv",
+                                              *DOMAIN_FILES]
     assert all(p.parent == out and p.is_file() for p in result.files)
     assert result.manifest == out / "generator-manifest.json"
 
@@ -136,6 +145,13 @@ def test_reference_geography() -> None:
         assert BBOX_LON[0] < d.lon - 2 * km_lat and d.lon + 2 * km_lat < BBOX_LON[1]
     assert all(d.urban for d in geo.region("KG-GB").districts)
     assert geo.district("KG-C-03").settlements[0] == "г. Кара-Балта"
+    for d in geo.districts:      # documented per district, for the buildings table
+        assert d.seismic_zone in SEISMIC_ZONES
+        assert [h for h, _ in d.hazards] == list(HAZARDS)
+        assert all(0 <= p <= 1 for _, p in d.hazards)
+    assert {d.seismic_zone for d in geo.region("KG-GB").districts} == {9}
+    assert geo.district("KG-GO-01").seismic_zone == 10
+    assert dict(geo.district("KG-J-04").hazards)["avalanche"] > 0.2     # Chatkal
 
 
 def test_every_district_belongs_to_a_listed_region(demo: tuple[GeneratedSet, Path]) -> None:
@@ -272,18 +288,18 @@ def test_manifest_lists_exactly_the_faulty_rows(demo: tuple[GeneratedSet, Path],
     assert manifest["seed"] == 2026
     assert [InvalidRow(**r) for r in manifest["invalid"]] == list(result.invalid)
     assert manifest["tables"]["schools.csv"]["rows"] == result.schools == len(schools)
-    assert manifest["tables"]["schools.csv"]["invalid_rows"] == len(result.invalid)
+    assert manifest["tables"]["schools.csv"]["invalid_rows"] == len(school_faults(result))
     assert manifest["tables"]["regions.csv"]["rows"] == 9
     assert manifest["tables"]["districts.csv"]["rows"] == 45
-    for bad in result.invalid:
-        assert bad.file == "schools.csv"
+    assert manifest["tables"]["regions.csv"]["invalid_rows"] == 0
+    for bad in school_faults(result):
         assert schools.at[bad.row, bad.column] == bad.value
-    assert faults(schools) == {bad.row: {bad.column} for bad in result.invalid}
+    assert faults(schools) == {bad.row: {bad.column} for bad in school_faults(result)}
 
 
 def test_each_fault_kind_looks_as_documented(demo: tuple[GeneratedSet, Path],
                                              schools: pd.DataFrame) -> None:
-    by_kind = {bad.kind: bad for bad in demo[0].invalid}
+    by_kind = {bad.kind: bad for bad in school_faults(demo[0])}
     assert set(by_kind) == set(FAULT_KINDS)
     assert by_kind["missing_code"].value == "" and by_kind["missing_code"].column == "school_code"
     dup = by_kind["duplicate_code"]
@@ -300,15 +316,16 @@ def test_n_valid_schools_plus_faulty_ones(tmp_path: Path, n: int) -> None:
     result = generate(tmp_path, schools=n, seed=99)
     frame = read_schools(tmp_path / "schools.csv")
     assert result.schools == len(frame)
-    assert result.valid_schools == n == result.schools - len(result.invalid)
-    assert {bad.kind for bad in result.invalid} == set(FAULT_KINDS)
-    assert len({bad.row for bad in result.invalid}) == len(result.invalid)
-    assert faults(frame) == {bad.row: {bad.column} for bad in result.invalid}
+    bad_schools = school_faults(result)
+    assert result.valid_schools == n == result.schools - len(bad_schools)
+    assert {bad.kind for bad in bad_schools} == set(FAULT_KINDS)
+    assert len({bad.row for bad in bad_schools}) == len(bad_schools)
+    assert faults(frame) == {bad.row: {bad.column} for bad in bad_schools}
 
 
 def test_about_two_percent_of_rows_are_faulty(tmp_path: Path) -> None:
     result = generate(tmp_path, schools=2000, seed=3)
-    assert len(result.invalid) == 40
+    assert len(school_faults(result)) == 40
     assert result.schools == 2040
 
 
