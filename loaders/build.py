@@ -153,18 +153,23 @@ def _load(db: Path, mappings: list[Mapping], mapped: dict[str, MappedTable], nt_
     return store, vocabulary
 
 
-def derived_updates() -> list[Path]:
-    """SPARQL Updates run on every release after loading (``mappings/derived/*.ru``)."""
-    return sorted((bundled_mapping_dir() / "derived").glob("*.ru"))
+def derived_queries() -> list[Path]:
+    """CONSTRUCT queries whose results every release carries (``mappings/derived/*.rq``)."""
+    return sorted((bundled_mapping_dir() / "derived").glob("*.rq"))
 
 
 def _derive(store: ox.Store, uris: Uris) -> None:
-    for path in derived_updates():
+    """Run the derived queries over the union of the loaded graphs, into ``graph/derived``."""
+    target = ox.NamedNode(uris.graph("derived"))
+    for path in derived_queries():
         try:
-            store.update(path.read_text(encoding="utf-8"), base_iri=uris.base,
-                         prefixes=prefixes(uris))
+            triples = store.query(path.read_text(encoding="utf-8"), base_iri=uris.base,
+                                  prefixes=prefixes(uris), use_default_graph_as_union=True)
         except SyntaxError as err:
-            raise BuildError(f"{path}: not a valid SPARQL Update: {err}") from None
+            raise BuildError(f"{path}: not a valid SPARQL query: {err}") from None
+        if not isinstance(triples, ox.QueryTriples):
+            raise BuildError(f"{path}: a derived query must be a CONSTRUCT query")
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
 
 
 def _drop_people(store: ox.Store, mappings: list[Mapping], uris: Uris) -> None:

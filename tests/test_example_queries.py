@@ -511,12 +511,6 @@ def test_query_matches_pandas(store, src, built, name: str) -> None:
     compare(got, PANDAS[name](src), name)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mappings/derived/*.ru read the default graph, but loaders/build.py::_derive runs them with "
-    "Store.update, whose default graph is the real (empty) default graph, not the union of the "
-    "named graphs the tables are loaded into: no FinanceSummary, ProvisionSummary, StaffSummary "
-    "or emis:latestAssessment is ever written. Fix: add `USING <graph/...>` clauses (the graphs "
-    "each update reads, e.g. finance, schools, ontology) before WHERE in each .ru file"))
 def test_derived_summaries_give_the_same_figures(store, src, built) -> None:
     """The build-time summaries agree with the record-level queries (SDG 4.c.1, extra-budgetary share)."""
     by_summary = """
