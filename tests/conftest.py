@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from emis_lod.endpoint import create_app
-from emis_lod.loaders.build import BuildReport, build
-from serverutil import free_port, make_release, running_server, sample_data
 
+from emis_lod.endpoint import create_app
 from emis_lod.generator import generate
+from emis_lod.loaders.build import BuildReport, build
 from emis_lod.settings import load_settings
+
+from serverutil import free_port, make_release, running_server, sample_data
 
 SCHOOLS = 50
 SEED = 7

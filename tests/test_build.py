@@ -10,12 +10,12 @@ import pandas as pd
 import pyoxigraph as ox
 import pytest
 import yaml
+
 from emis_lod.generator import generate
 from emis_lod.loaders import releases
 from emis_lod.loaders.build import build
 from emis_lod.loaders.errors import BuildError
 from emis_lod.loaders.mapping_spec import bundled_mapping_dir
-
 from emis_lod.settings import load_settings
 
 SCHOOLS = 50   # conftest.SCHOOLS: valid schools in the generated export

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import requests
+
 from serverutil import free_port
 
 EXE = [sys.executable, "-m", "emis_lod.cli"]

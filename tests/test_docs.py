@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 import pytest
-from emis_lod.loaders import releases
 
+from emis_lod.loaders import releases
 from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 import rdflib
 import requests
-from emis_lod.loaders import releases
-from emis_lod.loaders.build import build
 from rdflib.namespace import RDF
-from serverutil import running_server
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from emis_lod.generator import generate
+from emis_lod.loaders import releases
+from emis_lod.loaders.build import build
 from emis_lod.settings import load_settings
+
+from serverutil import running_server
 
 pytestmark = pytest.mark.e2e
 SCHOOLS = 50

@@ -23,14 +23,15 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 import pytest
-from emis_lod.loaders import releases
-from emis_lod.loaders.build import build
-from serverutil import free_port, running_server
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
+from emis_lod.loaders import releases
+from emis_lod.loaders.build import build
 from emis_lod.namespaces import prefixes
 from emis_lod.settings import load_settings
 from emis_lod.uris import Uris
+
+from serverutil import free_port, running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_DIR = ROOT / "docs" / "queries"

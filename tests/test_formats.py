@@ -11,7 +11,6 @@ import pytest
 import rdflib
 from pyld import jsonld
 from rdflib.compare import isomorphic
-from serverutil import SCHOOL, sample_data
 
 from emis_lod import formats
 from emis_lod.formats import (
@@ -29,6 +28,8 @@ from emis_lod.formats import (
     TURTLE,
     negotiate,
 )
+
+from serverutil import SCHOOL, sample_data
 
 BASE = "http://data.test/"
 
@@ -247,7 +248,6 @@ def _school_document() -> list[ox.Triple]:
     store = ox.Store()
     store.bulk_load(sample_data(BASE).encode(), format=ox.RdfFormat.TURTLE)
     from emis_lod.endpoint import load_query
-
     from emis_lod.namespaces import prefixes
     from emis_lod.uris import Uris
     return list(store.query(load_query("resource"), prefixes=prefixes(Uris(BASE)),

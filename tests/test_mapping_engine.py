@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import rdflib
+from rdflib.compare import graph_diff, isomorphic
+
 from emis_lod.loaders.codelists import CodeLists
 from emis_lod.loaders.columns import parse_date, parse_number
 from emis_lod.loaders.errors import BuildError
 from emis_lod.loaders.mapper import map_table
 from emis_lod.loaders.mapping_spec import load_mapping, load_mappings, parse_mapping
 from emis_lod.loaders.readers import read_source
-from rdflib.compare import graph_diff, isomorphic
-
 from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
 

@@ -4,10 +4,10 @@ has a SHACL shape; every code list is a complete SKOS concept scheme."""
 from __future__ import annotations
 
 import rdflib
-from emis_lod.loaders.codelists import vocabulary_files
-from emis_lod.loaders.validate import load_shapes
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
+from emis_lod.loaders.codelists import vocabulary_files
+from emis_lod.loaders.validate import load_shapes
 from emis_lod.uris import Uris
 
 URIS = Uris("http://data.test/")

@@ -16,6 +16,8 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 import rdflib
+from rdflib.namespace import SH
+
 from emis_lod.loaders import shacl
 from emis_lod.loaders.shacl import (
     InvalidShape,
@@ -27,7 +29,6 @@ from emis_lod.loaders.shacl import (
     validate_pyshacl,
     validate_store,
 )
-from rdflib.namespace import SH
 
 DATA = Path(__file__).parent / "data" / "shacl"
 CASES = sorted(p for p in DATA.iterdir() if (p / "shapes.ttl").exists())

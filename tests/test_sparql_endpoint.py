@@ -12,14 +12,15 @@ from urllib.parse import quote
 import pytest
 import rdflib
 import requests
-from emis_lod.endpoint import create_app
-from emis_lod.endpoint.sparql import uses_service
 from rdflib.compare import isomorphic
-from serverutil import SCHOOL
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
+from emis_lod.endpoint import create_app
+from emis_lod.endpoint.sparql import uses_service
 from emis_lod.settings import load_settings
+
+from serverutil import SCHOOL
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 RESULTS_JSON = "application/sparql-results+json"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import rdflib
 from rdflib.collection import Collection
+
 from serverutil import free_port, make_release, running_server
 
 HERE = Path(__file__).resolve().parent / "data" / "w3c" / "protocol"
