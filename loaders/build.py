@@ -33,7 +33,7 @@ from .privacy import DEMO_SECRET
 from .readers import SourceTable, find_source, read_source
 from .validate import VIOLATION, validate
 
-MAX_SHACL_ROUNDS = 3
+MAX_SHACL_ROUNDS = 10   # each round rejects the rows that referred to the last round's
 
 
 @dataclass
@@ -118,8 +118,7 @@ def _read_all(source: Path, mappings: list[Mapping]) -> dict[str, SourceTable]:
 
 
 def _map_all(mappings: list[Mapping], sources: dict[str, SourceTable], uris: Uris,
-             codes: CodeLists, nt_dir: Path, today: date,
-             excluded: dict[str, dict[int, list[dict]]], secret: bytes) -> dict[str, MappedTable]:
+             codes: CodeLists, nt_dir: Path, today: date, secret: bytes) -> dict[str, MappedTable]:
     pre = prefixes(uris)
     accepted: dict[str, pd.DataFrame] = {}
     mapped: dict[str, MappedTable] = {}
@@ -127,11 +126,8 @@ def _map_all(mappings: list[Mapping], sources: dict[str, SourceTable], uris: Uri
         if m.table not in sources:
             accepted[m.table] = pd.DataFrame({c.name: pd.Series(dtype="string") for c in m.columns})
             continue
-        rows = excluded.get(m.table, {})
-        extra = pd.DataFrame([r for lines in rows.values() for r in lines]) if rows else None
         mapped[m.table] = map_table(m, sources[m.table], uris, codes, pre, accepted,
-                                    nt_dir / f"{m.table}.nt", today, frozenset(rows), extra,
-                                    secret)
+                                    nt_dir / f"{m.table}.nt", today, secret)
         accepted[m.table] = mapped[m.table].accepted
     return mapped
 
@@ -200,13 +196,18 @@ def _source_columns(mapping: Mapping, uris: Uris) -> dict[str, str]:
     return out
 
 
-def _shacl_rejections(violations: list, mapped: dict[str, MappedTable], mappings: list[Mapping],
-                      uris: Uris) -> dict[str, dict[int, list[dict]]]:
-    """Source rows behind the focus nodes of SHACL violations, with rejection lines."""
+def _owners(mapped: dict[str, MappedTable]) -> dict[str, tuple[str, str, int]]:
+    """Subject IRI -> (table, file, row) of the source row it was made from."""
     owner: dict[str, tuple[str, str, int]] = {}
     for t in mapped.values():
         for subject, row in zip(t.subjects["subject"], t.subjects["row"], strict=True):
             owner.setdefault(subject, (t.table, t.file, int(row)))
+    return owner
+
+
+def _shacl_rejections(violations: list, owner: dict[str, tuple[str, str, int]],
+                      mappings: list[Mapping], uris: Uris) -> dict[str, dict[int, list[dict]]]:
+    """Source rows behind the focus nodes of SHACL violations, with rejection lines."""
     columns = {m.table: _source_columns(m, uris) for m in mappings}
     out: dict[str, dict[int, list[dict]]] = {}
     for v in violations:
@@ -248,31 +249,34 @@ def build(source: Path, store_dir: Path, settings: Settings,
     try:
         nt_dir = staging / "nt"
         nt_dir.mkdir()
-        excluded: dict[str, dict[int, list[dict]]] = {}
+        mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, secret)
+        mark = lap("map", mark)
+        store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
+        shutil.rmtree(nt_dir)
+        mark = lap("load", mark)
+        owners = _owners(mapped)
         for _ in range(MAX_SHACL_ROUNDS):
-            mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, excluded, secret)
-            mark = lap("map", mark)
-            store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
             _derive(store, uris)
-            mark = lap("load", mark)
             violations = validate(store, uris, settings.validator)
-            new = _shacl_rejections(violations, mapped, mappings, uris)
-            if not new and settings.staff_publication == "aggregates":
-                _drop_people(store, mappings, uris)
-            triples = len(store)
-            del store          # closes the database (before a reload, or the rename below)
-            gc.collect()
-            mark = lap("validate", mark)
+            new = _shacl_rejections(violations, owners, mappings, uris)
             if not new:
                 break
-            for table, rows in new.items():
-                excluded.setdefault(table, {}).update(rows)
-            echo(f"SHACL rejected {sum(len(r) for r in new.values())} more rows; mapping again")
+            # Rows behind violations leave the store; rows that pointed at them are caught by
+            # the next round (sh:class on the reference), so rejections cascade as they should.
+            _remove_rows(store, new, mapped, uris)
+            echo(f"SHACL rejected {sum(len(r) for r in new.values())} more rows; validating again")
         else:
-            raise BuildError("SHACL validation still fails after rejecting the rows it named; "
-                             "see validation.ttl in the staging release")
+            raise BuildError(f"SHACL validation still fails after {MAX_SHACL_ROUNDS} rounds of "
+                             f"rejecting the rows it named (references nested deeper than that?); "
+                             f"last violations: {[(v.focus, v.message) for v in violations[:3]]}")
+        mark = lap("validate", mark)
+        if settings.staff_publication == "aggregates":
+            _drop_people(store, mappings, uris)
+        triples = len(store)
+        per_graph = _triples_per_graph(store)
+        del store          # closes the database before the directory is renamed
+        gc.collect()
         _write_validation_report(staging, violations)
-        shutil.rmtree(nt_dir)
         rejections = pd.concat([t.rejections for t in mapped.values()], ignore_index=True) \
             if mapped else pd.DataFrame(columns=list(Rejection.FIELDS))
         rejections = rejections[list(Rejection.FIELDS)]
@@ -282,7 +286,7 @@ def build(source: Path, store_dir: Path, settings: Settings,
             sha256=sources[m.table].sha256, rows_read=mapped[m.table].rows_read,
             rows_loaded=mapped[m.table].rows_loaded,
             rows_rejected=mapped[m.table].rows_read - mapped[m.table].rows_loaded,
-            triples=mapped[m.table].triples, graph=uris.graph(m.graph),
+            triples=per_graph.get(uris.graph(m.graph), 0), graph=uris.graph(m.graph),
             ignored_columns=list(sources[m.table].ignored_columns))
             for m in mappings if m.table in mapped]
         for t in tables:
@@ -313,6 +317,30 @@ def build(source: Path, store_dir: Path, settings: Settings,
                        rejections, len(violations), time.perf_counter() - started, phases,
                        dict(reversed(list(examples.items()))),
                        [m.table for m in mappings if m.table not in sources])
+
+
+def _remove_rows(store: ox.Store, rows: dict[str, dict[int, list[dict]]],
+                 mapped: dict[str, MappedTable], uris: Uris) -> None:
+    """Take rejected rows out of a loaded store and out of the accounting."""
+    for table, by_row in rows.items():
+        t = mapped[table]
+        subjects = t.subjects.loc[t.subjects["row"].isin(list(by_row)), "subject"].tolist()
+        for i in range(0, len(subjects), 500):
+            values = " ".join(f"<{s}>" for s in subjects[i:i + 500])
+            store.update(f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s {{ {values} }} "
+                         f"GRAPH ?g {{ ?s ?p ?o }} }} ;\n"
+                         f"DELETE {{ GRAPH ?g {{ ?x ?p ?s }} }} WHERE {{ VALUES ?s {{ {values} }} "
+                         f"GRAPH ?g {{ ?x ?p ?s }} }}")
+        t.rejections = pd.concat([t.rejections, pd.DataFrame(
+            [line for lines in by_row.values() for line in lines])], ignore_index=True)
+        t.rows_loaded -= len(by_row)
+    store.remove_graph(ox.NamedNode(uris.graph("derived")))   # recomputed without them
+
+
+def _triples_per_graph(store: ox.Store) -> dict[str, int]:
+    answer = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert isinstance(answer, ox.QuerySolutions)
+    return {row["g"].value: int(row["n"].value) for row in answer}
 
 
 def _write_validation_report(staging: Path, violations: list) -> None:

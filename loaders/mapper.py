@@ -270,24 +270,15 @@ class TableMapper:
 
 def map_table(mapping: Mapping, source: SourceTable, uris: Uris, codes: CodeLists,
               prefixes: dict[str, str], accepted: dict[str, pd.DataFrame], out_path: Path,
-              today: date | None = None, exclude_rows: set[int] | frozenset[int] = frozenset(),
-              extra: pd.DataFrame | None = None, secret: bytes = b"") -> MappedTable:
-    """Check and map one table; write its N-Triples to ``out_path``.
-
-    ``exclude_rows`` are rows rejected later (by SHACL); ``extra`` their rejection lines.
-    """
+              today: date | None = None, secret: bytes = b"") -> MappedTable:
+    """Check and map one table; write its N-Triples to ``out_path``."""
     mapper = TableMapper(mapping, uris, codes, prefixes, today, secret)
     lexical, numbers, problems = mapper.check(source, accepted)
     index = source.frame.index
-    if exclude_rows:
-        mask = pd.Series(index.isin(list(exclude_rows)), index=index)
-        problems.append(Problem("(shacl)", "shacl", mask, ""))
     faulty = pd.concat([p.mask for p in problems], axis=1).any(axis=1) if problems \
         else pd.Series(False, index=index)
     alive = ~faulty
-    rejections = mapper.rejections(source, [p for p in problems if p.rule != "shacl"])
-    if extra is not None and len(extra):
-        rejections = pd.concat([rejections, extra], ignore_index=True)
+    rejections = mapper.rejections(source, problems)
     with open(out_path, "w", encoding="utf-8") as out:
         triples, subjects = mapper.write(out, lexical, numbers, alive)
     accepted_frame = pd.DataFrame({k: v[alive] for k, v in lexical.items()})
