@@ -483,11 +483,14 @@ class JsonLdCompactor:
     """Writes small RDF graphs as compacted JSON-LD against one context.
 
     Only the parts of JSON-LD compaction our context needs: keyword aliases, prefixes, terms
-    with ``@type`` coercion (``@id`` or a datatype) and ``@container: @language`` maps. A value
-    that fits no term goes under its compact IRI (``emis:foo``) as an explicit value object, so
-    the output always expands to exactly the input triples. Nodes described in the graph are
-    embedded where they are first reached, breadth-first from the root, so a school's direct
-    links (district, region, code-list concepts, enrolment records) are objects with labels.
+    with ``@type`` coercion (``@id`` or a datatype), ``@container: @language`` maps and
+    ``@reverse`` terms. A value that fits no term goes under its compact IRI (``emis:foo``) as
+    an explicit value object, so the output always expands to exactly the input triples. Nodes
+    described in the graph are embedded where they are first reached, breadth-first from the
+    root, so a school's direct links (district, region, code-list concepts, enrolment records)
+    are objects with labels. A node that no link reaches but that links to an embedded node by
+    a property with a reverse term (a finance line's ``emis:school``) is embedded under that
+    term in the node it links to, so the root stays the one top object.
     """
 
     def __init__(self, context: Mapping[str, Any]) -> None:
@@ -497,9 +500,12 @@ class JsonLdCompactor:
         self.prefixes: dict[str, str] = {}
         simple: dict[str, str] = {}
         raw: dict[str, tuple[str, str | None, bool]] = {}
+        self.reverse_terms: dict[str, str] = {}  # property IRI -> the term of its reverse
         for name, definition in ctx.items():
             if name.startswith("@"):
                 continue
+            if isinstance(definition, dict) and "@reverse" in definition:
+                continue  # after the prefixes are known
             if isinstance(definition, str):
                 if definition.startswith("@"):
                     self.aliases[definition] = name
@@ -522,6 +528,9 @@ class JsonLdCompactor:
                 simple.setdefault(full, name)
         self.simple_terms = simple
         self._ordered_prefixes = sorted(self.prefixes.items(), key=lambda kv: -len(kv[1]))
+        for name, definition in ctx.items():
+            if isinstance(definition, dict) and "@reverse" in definition:
+                self.reverse_terms.setdefault(self._expand(definition["@reverse"]), name)
 
     def _expand(self, value: str) -> str:
         prefix, colon, rest = value.partition(":")
@@ -635,12 +644,34 @@ class JsonLdCompactor:
                             nxt.append(obj)
                 queue = nxt
 
+        # nodes nested under a reverse term: parent -> [(reverse term, predicate, child)]
+        reverse: dict[Any, list[tuple[str, str, Any]]] = {}
+
+        def claim_reverse() -> None:
+            """Nest unreached nodes that link to a nested one by a property with a reverse
+            term, until none is left."""
+            found = True
+            while found:
+                found = False
+                for node, pairs in description.items():
+                    if node in owner:
+                        continue
+                    for predicate, obj in pairs:
+                        term = self.reverse_terms.get(predicate)
+                        if term and obj in owner and not isinstance(obj, ox.Literal):
+                            owner[node] = (obj, "^" + predicate, node)
+                            reverse.setdefault(obj, []).append((term, predicate, node))
+                            claim(node)
+                            found = True
+                            break
+
         root_node = ox.NamedNode(root) if root else None
         tops: list[Any] = []
         if root_node is not None and root_node in description:
             tops.append(root_node)
             owner[root_node] = (None, "", None)
             claim(root_node)
+            claim_reverse()
         for node in description:
             if node not in owner:
                 owner[node] = (None, "", None)
@@ -652,10 +683,13 @@ class JsonLdCompactor:
             types: list[str] = []
             grouped: dict[str, list[Any]] = {}
             languages: dict[str, dict[str, list[str]]] = {}
+            parent = owner.get(node, (None, "", None))
             for predicate, obj in description.get(node, ()):
                 if predicate == RDF_TYPE and isinstance(obj, ox.NamedNode):
                     types.append(self.compact_vocab(obj.value))
                     continue
+                if parent[1] == "^" + predicate and obj == parent[0]:
+                    continue  # said by nesting this node under the parent's reverse term
                 key, mode, value = self._place(predicate, obj)
                 if mode == "lang":
                     languages.setdefault(key, {}).setdefault(value.language, []).append(
@@ -670,6 +704,8 @@ class JsonLdCompactor:
                     else:
                         value = {self._key("@id"): self._node_id(value)}
                 grouped.setdefault(key, []).append(value)
+            for term, _, child in reverse.get(node, ()):
+                grouped.setdefault(term, []).append(build(child))
             if types:
                 out[self._key("@type")] = types[0] if len(types) == 1 else sorted(types)
             for key, by_lang in languages.items():
