@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from emis_lod.loaders import releases
 from flask import Flask, Response, current_app, request
 
 from emis_lod import __version__
+from emis_lod.loaders import releases
 from emis_lod.namespaces import prefixes as platform_prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
@@ -97,6 +97,12 @@ def settings() -> Settings:
 def load_query(name: str) -> str:
     """The text of ``endpoint/queries/{name}.rq``."""
     return resources.files(__name__).joinpath("queries", f"{name}.rq").read_text("utf-8")
+
+
+@cache
+def has_query(name: str) -> bool:
+    """True when ``endpoint/queries/{name}.rq`` exists."""
+    return resources.files(__name__).joinpath("queries", f"{name}.rq").is_file()
 
 
 CORS_HEADERS = {

@@ -5,7 +5,11 @@
   ``/def/concept/{scheme}`` and ``/def/concept/{scheme}/{code}`` (served directly with 200)
   answer HTML, Turtle, JSON-LD, N-Triples or RDF/XML: a suffix (``.ttl``) first, then
   ``?format=``, then ``Accept`` choose; ``Vary: Accept`` and ``Link: rel="alternate"`` headers.
-  Lookup is ASK (404 when absent), then the CONSTRUCT of ``queries/{resource,scheme,ontology}.rq``.
+  Lookup is ASK (404 when absent), then a CONSTRUCT: ``queries/{type}.rq`` when a type has its
+  own (``school.rq``: the school with its latest money, textbooks, staff and buildings figures;
+  ``building.rq``: a building with its assessments), else ``queries/resource.rq``; and
+  ``queries/{scheme,ontology}.rq`` for ``/def/``. A school's HTML page shows the figures in four
+  sections (``figures.py``, ``templates/_figures.html``).
 
 The bytes of an RDF document come from :func:`document_bytes`, a pure function of the store and
 the resource (no request, no Flask), so that a build can precompute documents later.
@@ -28,7 +32,8 @@ from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.uris import TYPES, Uris
 
-from . import Release, load_query, release
+from . import Release, has_query, load_query, release
+from .figures import SchoolFigures, school_figures
 
 bp = Blueprint("documents", __name__)
 
@@ -62,6 +67,17 @@ class Resource:
         for name, value in self.substitutions.items():
             out[ox.Variable(name)] = value
         return out
+
+
+def document_query(type_: str) -> str:
+    """The CONSTRUCT behind ``/doc/{type}/...``: ``queries/{type}.rq`` when the type has its own
+    (a school's carries its latest figures, a building's its assessments), else ``resource.rq``."""
+    return type_ if type_ in TYPES and has_query(type_) else "resource"
+
+
+def thing_resource(uris: Uris, type_: str, key: str) -> Resource:
+    """The document about ``/id/{type}/{key}``, with the query its type is described by."""
+    return Resource(uris.id(type_, key), document_query(type_), uris.doc(type_, key))
 
 
 def construct(store: ox.Store, query: str, prefixes: Mapping[str, str],
@@ -187,6 +203,10 @@ class Page:
         self.enrolment_nodes = [o.value for p, o in self.by_subject.get(root, ())
                                 if p == vocab + "enrolment" and isinstance(o, ox.NamedNode)
                                 and o.value in self.by_subject]
+        # a school's money, textbooks, staff and buildings, shown as sections of their own
+        self.figures: SchoolFigures | None = school_figures(self, root, vocab)
+        self.tabled: set[str] = self.figures.tabled_properties() if self.figures else set()
+        self.shown: set[str] = self.figures.shown() if self.figures else set()
 
     @staticmethod
     def _key(term: Any) -> str:
@@ -197,6 +217,10 @@ class Page:
 
     def title(self, iri: str) -> str:
         return self.label(iri) or self.compactor.compact_iri(iri)
+
+    def term_label(self, iri: str) -> str:
+        """An ontology term's label in the page language (its local name at worst)."""
+        return pick_label(self.term_labels.get(iri), self.lang) or local_name(iri)
 
     def value(self, term: Any) -> Value:
         if isinstance(term, ox.Literal):
@@ -216,7 +240,7 @@ class Page:
         tabled = self.rel.uris.vocab + "enrolment" if iri == self.root and self.enrolment_nodes \
             else None  # shown as the enrolment table instead
         for predicate, obj in self.by_subject.get(iri, ()):
-            if predicate == tabled:
+            if predicate == tabled or (iri == self.root and predicate in self.tabled):
                 continue
             if predicate == RDF_TYPE:
                 types.append(self.value(obj))
@@ -236,7 +260,7 @@ class Page:
     def others(self) -> list[Section]:
         """Sections for the other resources the document describes beyond their names."""
         out = []
-        skip = set(self.enrolment_nodes) | {self.root}
+        skip = set(self.enrolment_nodes) | self.shown | {self.root}
         for iri, pairs in self.by_subject.items():
             if iri in skip or all(p in LABELS or p.endswith("#notation") for p, _ in pairs):
                 continue
@@ -327,6 +351,7 @@ def serve_document(rel: Release, resource: Resource, suffix_format: Format | Non
         body: bytes | str = render_template(
             "document.html", page=page, main=page.main(), others=page.others(),
             enrolment=page.enrolment(), inbound=links[:INBOUND_LIMIT],
+            domains=page.figures.domains() if page.figures else [],
             inbound_more=len(links) > INBOUND_LIMIT or len(links) >= INBOUND_ROWS // 4,
             doc_url=resource.doc_url, thing=thing,
             alternates=[(f, f"{resource.doc_url}.{f.suffix}") for f in DOCUMENT_FORMATS
@@ -423,7 +448,7 @@ def doc(type_: str, key: str) -> Response:
     uris = rel.uris
 
     def make(k: str) -> Resource:
-        return Resource(uris.id(type_, k), "resource", uris.doc(type_, k))
+        return thing_resource(uris, type_, k)
 
     resource, suffix_format = resolve(rel, key, make)
     return serve_document(rel, resource, suffix_format, thing=resource.iri)

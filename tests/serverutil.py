@@ -5,7 +5,10 @@
 - :func:`running_server` starts the real ``emis-lod serve`` command (gunicorn, 2 workers) on a
   loopback port, waits until it answers, yields its base URL (with a trailing slash) and stops it.
 - :func:`sample_data` is a small data set in the platform's model (schools, enrolment,
-  districts, regions, code lists and a bit of ontology) for a given base URI.
+  districts, regions, code lists and a bit of ontology) for a given base URI, with the four
+  domains for one school (:data:`SCHOOL`): finance lines and summaries of two fiscal years,
+  textbook provision of two half-years, staff posts and their summary, two buildings with their
+  assessments; and the domains' real ontology and code lists (``ontology/``).
 
 The base URI baked into a release must be the address the server answers on, so pick the port
 first: ``port = free_port(); make_release(store, sample_data(base), base)`` with
@@ -26,12 +29,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import pyoxigraph as ox
-from emis_lod.loaders import releases
 
 from emis_lod import __version__
+from emis_lod.loaders import releases
 
 # subject IRI pattern (after the base) -> named graph (after {base}graph/)
 GRAPH_BY_PATH = (
@@ -39,6 +43,16 @@ GRAPH_BY_PATH = (
     ("id/enrolment/", "schools"),
     ("id/district/", "districts"),
     ("id/region/", "regions"),
+    ("id/finance/", "finance"),
+    ("id/finance-summary/", "finance"),
+    ("id/textbook/", "textbooks"),
+    ("id/provision/", "textbook-provision"),
+    ("id/provision-summary/", "textbook-provision"),
+    ("id/staff/", "staff"),
+    ("id/training/", "training"),
+    ("id/staff-summary/", "staff-summary"),
+    ("id/building/", "buildings"),
+    ("id/assessment/", "safety"),
     ("def/", "ontology"),
 )
 
@@ -198,6 +212,8 @@ emis:pupils a owl:DatatypeProperty ; rdfs:domain emis:School ; rdfs:range xsd:no
 emis:district a owl:ObjectProperty ; rdfs:range emis:District ;
     rdfs:isDefinedBy <{base}def/emis> ;
     rdfs:label "району"@ky, "район"@ru, "district"@en .
+emis:schoolYear a owl:DatatypeProperty ; rdfs:isDefinedBy <{base}def/emis> ;
+    rdfs:label "окуу жылы"@ky, "учебный год"@ru, "school year"@en .
 
 # ---- code lists
 <{base}def/concept/school-type> a skos:ConceptScheme ;
@@ -292,10 +308,190 @@ emis:district a owl:ObjectProperty ; rdfs:range emis:District ;
 """
 
 
+DOMAINS = """\
+@prefix emis:   <{base}def/emis#> .
+@prefix schema: <https://schema.org/> .
+@prefix xsd:    <http://www.w3.org/2001/XMLSchema#> .
+@prefix school:   <{base}id/school/> .
+@prefix line:     <{base}id/finance/> .
+@prefix fsum:     <{base}id/finance-summary/> .
+@prefix book:     <{base}id/textbook/> .
+@prefix prov:     <{base}id/provision/> .
+@prefix psum:     <{base}id/provision-summary/> .
+@prefix post:     <{base}id/staff/> .
+@prefix course:   <{base}id/training/> .
+@prefix ssum:     <{base}id/staff-summary/> .
+@prefix bldg:     <{base}id/building/> .
+@prefix insp:     <{base}id/assessment/> .
+@prefix period:   <{base}def/concept/period/> .
+@prefix direction: <{base}def/concept/finance-direction/> .
+@prefix source:   <{base}def/concept/funding-source/> .
+@prefix category: <{base}def/concept/economic-category/> .
+@prefix currency: <{base}def/concept/currency/> .
+@prefix half:     <{base}def/concept/half-year/> .
+@prefix subject:  <{base}def/concept/subject/> .
+@prefix condition: <{base}def/concept/textbook-condition/> .
+@prefix position: <{base}def/concept/position/> .
+@prefix level:    <{base}def/concept/education-level/> .
+@prefix qcat:     <{base}def/concept/qualification-category/> .
+@prefix material: <{base}def/concept/building-material/> .
+@prefix zone:     <{base}def/concept/seismic-zone/> .
+@prefix hazard:   <{base}def/concept/hazard/> .
+@prefix safety:   <{base}def/concept/safety-class/> .
+@prefix language: <{base}def/concept/language/> .
+
+# ---- money: finance lines of 2024 and 2025 and their summaries (as mappings/derived computes
+# them: actual amounts, KGS); 2025 is the latest fiscal year, with two periods
+school:41101001 emis:financeSummary fsum:41101001-2025-FY,
+        fsum:41101001-2025-H1, fsum:41101001-2024-FY .
+fsum:41101001-2025-FY a emis:FinanceSummary ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:FY ;
+    emis:incomeBudget 1234567.50 ; emis:incomeExtraBudgetary 89000.00 ;
+    emis:expenditure 1250000.25 ; emis:plannedExpenditure 1400000.00 ;
+    emis:currency currency:KGS .
+fsum:41101001-2025-H1 a emis:FinanceSummary ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:H1 ;
+    emis:incomeBudget 600000.00 ; emis:incomeExtraBudgetary 40000.00 ;
+    emis:expenditure 610000.75 ; emis:plannedExpenditure 700000.00 ;
+    emis:currency currency:KGS .
+fsum:41101001-2024-FY a emis:FinanceSummary ; emis:school school:41101001 ;
+    emis:fiscalYear "2024"^^xsd:gYear ; emis:period period:FY ;
+    emis:incomeBudget 1100000.00 ; emis:incomeExtraBudgetary 0.0 ;
+    emis:expenditure 1150000.00 ; emis:plannedExpenditure 1200000.00 ;
+    emis:currency currency:KGS .
+line:41101001-2025-FY-I01 a emis:FinanceLine ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:FY ; emis:lineCode "I01" ;
+    emis:direction direction:income ; emis:fundingSource source:01 ;
+    emis:plannedAmount 1200000.00 ; emis:actualAmount 1234567.50 ; emis:currency currency:KGS .
+line:41101001-2025-FY-I03 a emis:FinanceLine ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:FY ; emis:lineCode "I03" ;
+    emis:direction direction:income ; emis:fundingSource source:03 ;
+    emis:plannedAmount 90000.00 ; emis:actualAmount 89000.00 ; emis:currency currency:KGS .
+line:41101001-2025-FY-E2111-01 a emis:FinanceLine ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:FY ; emis:lineCode "E2111-01" ;
+    emis:direction direction:expenditure ; emis:fundingSource source:01 ;
+    emis:economicCategory category:2111 ;
+    emis:plannedAmount 1000000.00 ; emis:actualAmount 990000.25 ; emis:currency currency:KGS .
+line:41101001-2025-FY-E2215-02 a emis:FinanceLine ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:FY ; emis:lineCode "E2215-02" ;
+    emis:direction direction:expenditure ; emis:fundingSource source:02 ;
+    emis:economicCategory category:2215 ;
+    emis:plannedAmount 400000.00 ; emis:actualAmount 260000.00 ; emis:currency currency:KGS .
+line:41101001-2025-H1-I01 a emis:FinanceLine ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:H1 ; emis:lineCode "I01" ;
+    emis:direction direction:income ; emis:fundingSource source:01 ;
+    emis:plannedAmount 600000.00 ; emis:actualAmount 600000.00 ; emis:currency currency:KGS .
+line:41101001-2025-H1-I03 a emis:FinanceLine ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:H1 ; emis:lineCode "I03" ;
+    emis:direction direction:income ; emis:fundingSource source:03 ;
+    emis:plannedAmount 40000.00 ; emis:actualAmount 40000.00 ; emis:currency currency:KGS .
+line:41101001-2025-H1-E2111-01 a emis:FinanceLine ; emis:school school:41101001 ;
+    emis:fiscalYear "2025"^^xsd:gYear ; emis:period period:H1 ; emis:lineCode "E2111-01" ;
+    emis:direction direction:expenditure ; emis:fundingSource source:01 ;
+    emis:economicCategory category:2111 ;
+    emis:plannedAmount 700000.00 ; emis:actualAmount 610000.75 ; emis:currency currency:KGS .
+line:41101001-2024-FY-I01 a emis:FinanceLine ; emis:school school:41101001 ;
+    emis:fiscalYear "2024"^^xsd:gYear ; emis:period period:FY ; emis:lineCode "I01" ;
+    emis:direction direction:income ; emis:fundingSource source:01 ;
+    emis:plannedAmount 1100000.00 ; emis:actualAmount 1100000.00 ; emis:currency currency:KGS .
+
+# ---- textbooks: the catalogue, provision records and the summaries of two half-years
+book:TB-0001 a emis:TextbookEdition ; emis:catalogueNumber "TB-0001" ;
+    schema:isbn "978-9967-00-001-5" ; schema:name "Математика. 1-класс" ;
+    emis:subject subject:math ; emis:grade 1 ; emis:textLanguage language:ky ;
+    schema:author "Бекбоев И.", "Абдиева А." ; schema:publisher "Билим" ;
+    schema:datePublished "2021"^^xsd:gYear .
+book:TB-0002 a emis:TextbookEdition ; emis:catalogueNumber "TB-0002" ;
+    schema:name "Математика. 5-класс" ; emis:subject subject:math ; emis:grade 5 ;
+    emis:textLanguage language:ru ; schema:publisher "Билим" .
+prov:41101001-2025-2026-h1-g1-TB-0001 a emis:TextbookProvision ;
+    emis:school school:41101001 ; emis:textbook book:TB-0001 ;
+    emis:schoolYear "2025-2026" ; emis:halfYear half:1 ; emis:grade 1 ;
+    emis:copiesAvailable 25 ; emis:copiesNeeded 30 ; emis:condition condition:good ;
+    emis:reportDate "2025-09-15"^^xsd:date .
+prov:41101001-2025-2026-h1-g5-TB-0002 a emis:TextbookProvision ;
+    emis:school school:41101001 ; emis:textbook book:TB-0002 ;
+    emis:schoolYear "2025-2026" ; emis:halfYear half:1 ; emis:grade 5 ;
+    emis:copiesAvailable 26 ; emis:copiesNeeded 27 ; emis:condition condition:fair .
+school:41101001 emis:provisionSummary psum:41101001-2025-2026-h1,
+        psum:41101001-2024-2025-h2 .
+psum:41101001-2025-2026-h1 a emis:ProvisionSummary ;
+    emis:school school:41101001 ; emis:schoolYear "2025-2026" ; emis:halfYear half:1 ;
+    emis:copiesAvailable 51 ; emis:copiesNeeded 57 ; emis:needCovered 0.895 .
+psum:41101001-2024-2025-h2 a emis:ProvisionSummary ;
+    emis:school school:41101001 ; emis:schoolYear "2024-2025" ; emis:halfYear half:2 ;
+    emis:copiesAvailable 40 ; emis:copiesNeeded 57 ; emis:needCovered 0.702 .
+
+# ---- staff: two posts under pseudonyms, a training record, and the school's aggregate
+post:5d41402abc4b2a76b9719d91 a emis:StaffPost ; emis:school school:41101001 ;
+    emis:position position:teacher ; emis:subjectTaught subject:math ;
+    emis:educationLevel level:higher-pedagogical ;
+    emis:qualificationCategory qcat:highest ;
+    emis:experienceYears 21 ; emis:workload 1.25 .
+post:7d793037a0760186574b0282 a emis:StaffPost ; emis:school school:41101001 ;
+    emis:position position:teacher ; emis:educationLevel level:secondary ;
+    emis:experienceYears 2 ; emis:workload 1.0 .
+course:5d41402abc4b2a76b9719d91-KAO-2024-017-2024-11-20 a emis:TrainingRecord ;
+    emis:staff post:5d41402abc4b2a76b9719d91 ; emis:courseCode "KAO-2024-017" ;
+    schema:name "Санариптик сабаттуулук" ; emis:provider "КАО им. И. Арабаева" ;
+    emis:hours 72 ; emis:completionDate "2024-11-20"^^xsd:date .
+school:41101001 emis:staffSummary ssum:41101001 .
+ssum:41101001 a emis:StaffSummary ; emis:school school:41101001 ;
+    emis:teachers 12 ; emis:teachersQualified 9 ; emis:teachersHigherPedagogical 7 ;
+    emis:teachersPartTimeDiploma 2 ; emis:teachersHighestCategory 1 ;
+    emis:teachersTrainedRecently 5 .
+
+# ---- buildings: one safe after a retrofit, one condemned
+school:41101001 emis:building bldg:41101001-1, bldg:41101001-2 .
+bldg:41101001-1 a emis:Building ; emis:school school:41101001 ;
+    emis:yearBuilt "1957"^^xsd:gYear ; emis:material material:brick ; emis:storeys 2 ;
+    emis:capacity 320 ; emis:seismicZone zone:9 ; emis:hazard hazard:mudflow ;
+    emis:electricity true ; emis:drinkingWater true ; emis:indoorToilets false ;
+    emis:centralHeating false ; emis:internet true ; emis:computers 12 ;
+    emis:latestAssessment insp:41101001-1-2024-05-14 .
+insp:41101001-1-2019-04-02 a emis:SafetyAssessment ; emis:building bldg:41101001-1 ;
+    emis:inspectionDate "2019-04-02"^^xsd:date ; emis:seismicAssessment safety:needs-retrofit ;
+    emis:inspector "Госстрой КР" .
+insp:41101001-1-2024-05-14 a emis:SafetyAssessment ; emis:building bldg:41101001-1 ;
+    emis:inspectionDate "2024-05-14"^^xsd:date ; emis:seismicAssessment safety:safe ;
+    emis:inspector "Госстрой КР" .
+bldg:41101001-2 a emis:Building ; emis:school school:41101001 ;
+    emis:yearBuilt "1968"^^xsd:gYear ; emis:material material:adobe ; emis:storeys 1 ;
+    emis:capacity 80 ; emis:seismicZone zone:9 ;
+    emis:electricity true ; emis:drinkingWater false ; emis:indoorToilets false ;
+    emis:centralHeating false ; emis:internet false ; emis:computers 0 ;
+    emis:latestAssessment insp:41101001-2-2025-03-03 .
+insp:41101001-2-2025-03-03 a emis:SafetyAssessment ; emis:building bldg:41101001-2 ;
+    emis:inspectionDate "2025-03-03"^^xsd:date ; emis:seismicAssessment safety:emergency ;
+    emis:inspector "Госстрой КР" .
+"""
+
+# the domains' ontology and code lists, as the build loads them (relative IRIs against {base}def/)
+DOMAIN_VOCABULARY = ("finance.ttl", "textbooks.ttl", "staff.ttl", "buildings.ttl",
+                     "concepts/finance.ttl", "concepts/textbooks.ttl", "concepts/staff.ttl",
+                     "concepts/buildings.ttl", "concepts/subjects.ttl")
+
+
+def domain_vocabulary(base: str) -> str:
+    """The domains' ontology terms and code lists, as N-Triples for a base URI."""
+    package = resources.files("emis_lod.ontology")
+    triples: list[ox.Triple] = []
+    for name in DOMAIN_VOCABULARY:
+        data = package.joinpath(name).read_bytes()
+        triples += [ox.Triple(q.subject, q.predicate, q.object) for q in
+                    ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base + "def/")]
+    out = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert out is not None
+    return out.decode("utf-8")
+
+
 def sample_data(base: str) -> str:
     """The sample data set (Turtle) for a base URI."""
-    return SAMPLE.replace("{base}", base if base.endswith("/") else base + "/")
+    base = base if base.endswith("/") else base + "/"
+    return (SAMPLE.replace("{base}", base) + DOMAINS.replace("{base}", base)
+            + domain_vocabulary(base))
 
 
-SCHOOL = "41101001"  # the sample school with enrolment, coordinates and two languages
+SCHOOL = "41101001"  # the sample school with enrolment, coordinates, two languages, the domains
 SCHOOLS = ("21101001", "41101001", "41101002")
+STAFF_POSTS = ("5d41402abc4b2a76b9719d91", "7d793037a0760186574b0282")  # SCHOOL's, pseudonyms

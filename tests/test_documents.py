@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 import rdflib
 import requests
-from emis_lod.endpoint import create_app
-from emis_lod.endpoint.documents import Resource, document_bytes
 from pyld import jsonld
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS
-from serverutil import SCHOOL, free_port
 
+from emis_lod.endpoint import create_app
+from emis_lod.endpoint.documents import Resource, document_bytes, thing_resource
 from emis_lod.formats import NTRIPLES, TURTLE
 from emis_lod.namespaces import prefixes
 from emis_lod.settings import load_settings
+
+from serverutil import SCHOOL, free_port
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 RDF_PARSERS = {"text/turtle": "turtle", "application/n-triples": "nt",
@@ -237,7 +238,8 @@ def test_conditional_get(client) -> None:
 def test_document_bytes_is_a_pure_function_of_the_store(app, site) -> None:
     _, base = site
     release = app.extensions["emis_lod"].get()
-    resource = Resource(f"{base}id/school/{SCHOOL}", "resource", f"{base}doc/school/{SCHOOL}")
+    resource = thing_resource(release.uris, "school", SCHOOL)
+    assert resource == Resource(f"{base}id/school/{SCHOOL}", "school", f"{base}doc/school/{SCHOOL}")
     turtle = document_bytes(release.store, release.uris, prefixes(release.uris), resource, TURTLE)
     assert turtle is not None and f"<{base}id/school/{SCHOOL}>".encode() in turtle
     missing = Resource(f"{base}id/school/0", "resource", f"{base}doc/school/0")
