@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 
-from emis_lod.loaders.releases import NoRelease
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.http import HTTP_STATUS_CODES
 
 from emis_lod import formats
 from emis_lod.formats import HTML, PROBLEM_JSON, TEXT, Format
+from emis_lod.loaders.releases import NoRelease
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emis_lod.loaders.releases import NoRelease, current_release, read_manifest
 from gunicorn.app.base import BaseApplication
 
+from emis_lod.loaders.releases import NoRelease, current_release, read_manifest
 from emis_lod.settings import Settings
 
 
