@@ -257,7 +257,9 @@ def build(source: Path, store_dir: Path, settings: Settings,
         owners = _owners(mapped)
         for _ in range(MAX_SHACL_ROUNDS):
             _derive(store, uris)
+            mark = lap("derive", mark)
             violations = validate(store, uris, settings.validator)
+            mark = lap("validate", mark)
             new = _shacl_rejections(violations, owners, mappings, uris)
             if not new:
                 break
@@ -269,7 +271,6 @@ def build(source: Path, store_dir: Path, settings: Settings,
             raise BuildError(f"SHACL validation still fails after {MAX_SHACL_ROUNDS} rounds of "
                              f"rejecting the rows it named (references nested deeper than that?); "
                              f"last violations: {[(v.focus, v.message) for v in violations[:3]]}")
-        mark = lap("validate", mark)
         if settings.staff_publication == "aggregates":
             _drop_people(store, mappings, uris)
         triples = len(store)
