@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean chromium vendor
 
 $(BIN)/emis-lod: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,25 @@ install: $(BIN)/emis-lod
 demo: install
 	$(BIN)/emis-lod demo
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest
+
+# The browser test (tests/test_browser.py) drives Debian's Chromium with Playwright for Python;
+# Playwright's own browser download is never used. Installed here when missing and run as root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "Chromium is missing: the browser test will be skipped. Install it with:" \
+		     "sudo apt-get install chromium (or set CHROMIUM=/path/to/chrome)"; \
+	fi
+
+# Rebuilds the query UI's vendored files (endpoint/static/vendor/yasgui) from package-lock.json.
+vendor:
+	npm ci --no-audit --no-fund
+	node scripts/vendor.js
 
 bench: install
 	$(BIN)/python bench/bench_build.py

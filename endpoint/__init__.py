@@ -124,7 +124,7 @@ def _cors(response: Response) -> Response:
 
 def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
-    from . import documents, errors, sparql
+    from . import documents, errors, examples, openapi, sparql, void
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.extensions[EXTENSION] = ReleaseHolder(Path(store_dir), settings)
@@ -134,6 +134,9 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     app.url_map.strict_slashes = True
     app.register_blueprint(sparql.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(examples.bp)
+    app.register_blueprint(void.bp)
+    app.register_blueprint(openapi.bp)
     errors.register(app)
     app.after_request(_cors)
     return app

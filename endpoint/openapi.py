@@ -1,0 +1,181 @@
+"""``/openapi.json``: an OpenAPI 3.1 description of the HTTP API (https://spec.openapis.org/oas/v3.1.0).
+
+Built here as data, with the deployment's base as the server; ``tests/test_openapi.py`` checks
+that every route of the application is described and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response
+
+from emis_lod import __version__
+from emis_lod.formats import DOCUMENT_FORMATS, RDF_FORMATS, RESULTS_FORMATS
+from emis_lod.uris import TYPES
+
+from . import release
+
+bp = Blueprint("openapi", __name__)
+
+TEXT = {"text/plain": {"schema": {"type": "string"}}}
+PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}, **TEXT,
+           "text/html": {"schema": {"type": "string"}}}
+
+
+def _media(formats: Any) -> dict[str, Any]:
+    return {f.media_type: {"schema": {"type": "string"}} for f in formats}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": PROBLEM}
+
+
+def _param(name: str, where: str, description: str, *, required: bool = False,
+           schema: dict[str, Any] | None = None, multi: bool = False) -> dict[str, Any]:
+    s = schema or {"type": "string"}
+    if multi:
+        s = {"type": "array", "items": s}
+    out: dict[str, Any] = {"name": name, "in": where, "description": description,
+                           "required": required, "schema": s}
+    if multi:
+        out["style"], out["explode"] = "form", True
+    return out
+
+
+FORMAT_DOC = _param("format", "query", "the answer's format, instead of Accept",
+                    schema={"type": "string",
+                            "enum": [f.name for f in DOCUMENT_FORMATS]})
+LANG = _param("lang", "query", "language of the HTML page (else Accept-Language)",
+              schema={"type": "string", "enum": ["ky", "ru", "en"]})
+DOCUMENT_OK = {"description": "the document, in the negotiated format (Vary: Accept; ETag; "
+                              "Link rel=alternate for every format)",
+               "content": _media(DOCUMENT_FORMATS)}
+NOT_FOUND = _error("not described in the served release")
+NOT_ACCEPTABLE = _error("none of the formats is acceptable")
+
+
+def _document_get(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": [*params, FORMAT_DOC, LANG],
+                    "responses": {"200": DOCUMENT_OK, "304": {"description": "not modified"},
+                                  "404": NOT_FOUND, "406": NOT_ACCEPTABLE}}}
+
+
+def _see_other(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": params, "responses": {
+        "303": {"description": "See Other: the document about it",
+                "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}},
+        "404": NOT_FOUND}}}
+
+
+def spec(base: str) -> dict[str, Any]:
+    """The OpenAPI document, with ``base`` as the server."""
+    type_ = _param("type", "path", "the type of thing", required=True,
+                   schema={"type": "string", "enum": list(TYPES)})
+    key = _param("key", "path", "the thing's stable key (source code); may end in a format "
+                 "suffix (.html, .ttl, .jsonld, .nt, .rdf) on /doc/", required=True)
+    sparql_params = [
+        _param("query", "query", "the SPARQL 1.1 query (GET; or in a POST form)"),
+        _param("default-graph-uri", "query", "a graph of the default graph (absolute IRI); "
+               "without any, the default graph is the union of all graphs", multi=True),
+        _param("named-graph-uri", "query", "a named graph of the dataset (absolute IRI)",
+               multi=True),
+        _param("format", "query", "the results' format, instead of Accept",
+               schema={"type": "string",
+                       "enum": [f.name for f in (*RESULTS_FORMATS, *RDF_FORMATS)]}),
+    ]
+    results = {"description": "SELECT/ASK results (JSON, XML, CSV, TSV); CONSTRUCT/DESCRIBE "
+                              "graphs (Turtle, N-Triples, JSON-LD, RDF/XML). A cut at "
+                              "max_result_rows is stated in EMIS-Result-Truncated.",
+               "headers": {"EMIS-Result-Truncated": {"schema": {"type": "string"}},
+                           "EMIS-Release": {"schema": {"type": "string"}}},
+               "content": _media((*RESULTS_FORMATS, *RDF_FORMATS))}
+    sparql_errors = {"400": _error("malformed query (the parser's message), two query "
+                                   "parameters, or a query over max_query_length"),
+                     "403": _error("SPARQL Update or SERVICE: the endpoint is read-only and "
+                                   "makes no outbound requests"),
+                     "406": NOT_ACCEPTABLE,
+                     "415": _error("unsupported request media type or charset"),
+                     "503": _error("the query ran longer than query_timeout")}
+    refused = {"summary": "refused: the endpoint is read-only",
+               "responses": {"405": _error("method not allowed on /sparql")}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "EMIS open data", "version": __version__,
+                 "description": "Linked open data of the education management information "
+                                "system: a read-only SPARQL 1.1 endpoint, dereferenceable "
+                                "URIs with content negotiation, the ontology and code lists.",
+                 "license": {"name": "MIT (software)", "identifier": "MIT"}},
+        "servers": [{"url": base.rstrip("/")}],
+        "paths": {
+            "/": {"get": {"summary": "home page", "parameters": [LANG],
+                          "responses": {"200": {"description": "HTML",
+                                                "content": {"text/html": {}}}}}},
+            "/sparql": {
+                "get": {"summary": "SPARQL 1.1 query (with query=), else the service "
+                                   "description (RDF) or the query UI (HTML)",
+                        "parameters": [*sparql_params,
+                                       _param("example", "query", "query UI: text to start "
+                                              "the editor with")],
+                        "responses": {"200": results, **sparql_errors}},
+                "post": {"summary": "SPARQL 1.1 query in the body",
+                         "parameters": sparql_params[1:],
+                         "requestBody": {"required": True, "content": {
+                             "application/x-www-form-urlencoded": {"schema": {
+                                 "type": "object", "required": ["query"], "properties": {
+                                     "query": {"type": "string"},
+                                     "default-graph-uri": {"type": "array",
+                                                           "items": {"type": "string"}},
+                                     "named-graph-uri": {"type": "array",
+                                                         "items": {"type": "string"}}}}},
+                             "application/sparql-query": {"schema": {"type": "string"}}}},
+                         "responses": {"200": results, **sparql_errors}},
+                "options": {"summary": "CORS preflight",
+                            "responses": {"204": {"description": "allowed methods"}}},
+                "put": refused, "delete": refused, "patch": refused,
+            },
+            "/sparql/examples.json": {"get": {
+                "summary": "the documented example queries (docs/queries), for the query UI",
+                "responses": {"200": {"description": "[{id, title, ru, ky, why, query}]",
+                                      "content": {"application/json": {}}}}}},
+            "/id/{type}/{key}": _see_other("a thing: 303 to its document", [type_, key]),
+            "/doc/{type}/{key}": _document_get("the document about a thing", [type_, key]),
+            "/id/dataset/emis": _see_other("the dataset: 303 to its VoID description", []),
+            "/.well-known/void": _see_other("VoID well-known location: 303 to the dataset's "
+                                            "description", []),
+            "/doc/dataset/{name}": _document_get(
+                "the dataset's VoID description (name: emis, with an optional suffix)",
+                [_param("name", "path", "emis[.html|.ttl|.jsonld|.nt|.rdf]", required=True)]),
+            "/def/emis": _document_get("the ontology", []),
+            "/def/emis.{suffix}": _document_get("the ontology in one format", [_param(
+                "suffix", "path", "format suffix", required=True,
+                schema={"type": "string", "enum": [f.suffix for f in DOCUMENT_FORMATS]})]),
+            "/def/concept/{scheme}": _document_get(
+                "a code list (SKOS concept scheme)",
+                [_param("scheme", "path", "the scheme's name", required=True)]),
+            "/def/concept/{scheme}/{code}": _document_get(
+                "a code-list concept", [_param("scheme", "path", "the scheme", required=True),
+                                        _param("code", "path", "the code", required=True)]),
+            "/context/v1.jsonld": {"get": {
+                "summary": "the published JSON-LD context",
+                "responses": {"200": {"description": "JSON-LD context",
+                                      "content": {"application/ld+json": {}}}}}},
+            "/openapi.json": {"get": {
+                "summary": "this OpenAPI description",
+                "responses": {"200": {"description": "OpenAPI 3.1",
+                                      "content": {"application/json": {}}}}}},
+            "/static/{filename}": {"get": {
+                "summary": "files of the web pages (CSS, the query UI's scripts)",
+                "parameters": [_param("filename", "path", "file path", required=True)],
+                "responses": {"200": {"description": "the file"}, "404": NOT_FOUND}}},
+        },
+    }
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    body = json.dumps(spec(release().uris.base), ensure_ascii=False, indent=1) + "\n"
+    response = Response(body, content_type="application/json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,210 @@
+"""VoID (https://www.w3.org/TR/void/): a description of the dataset a release publishes.
+
+- ``/id/dataset/emis`` (the dataset itself) answers ``303 See Other`` to ``/doc/dataset/emis``;
+  ``/.well-known/void`` (RFC 5785, VoID section 7) answers ``303`` to the same document.
+- ``/doc/dataset/emis[.html|.ttl|.jsonld|.nt|.rdf]``: HTML, Turtle, JSON-LD, N-Triples or
+  RDF/XML, chosen like every other document (suffix, ``?format=``, ``Accept``).
+
+The description carries title, description, licence and publisher (``dcterms``), the SPARQL
+endpoint, the URI space ``{base}id/``, the release's triple count (from its manifest), one
+class partition per class and one property partition per property with their counts (counted
+from the store on the first request for a release, then kept), the vocabularies used, example
+resources, and one subset per named graph with its triple count.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, g, redirect, render_template, request
+from werkzeug.exceptions import NotFound
+
+from emis_lod import formats
+from emis_lod.formats import DOCUMENT_FORMATS, HTML
+
+from . import Release, release
+from .documents import CACHE_CONTROL, choose_document_format, link_header, render_rdf
+
+bp = Blueprint("void", __name__)
+
+DATASET_KEY = "dataset/emis"
+VOID = "http://rdfs.org/ns/void#"
+DCTERMS = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+# defaults, overridden by the release manifest's "title", "description", "license", "publisher"
+TITLE = "Education management information system (EMIS): schools, pupils, money, textbooks, " \
+    "staff and building safety"
+DESCRIPTION = ("The ministry of education's EMIS tables as linked open data: the schools "
+               "registry with administrative units and pupils by grade and sex, school finance, "
+               "textbook provision, staff qualifications (under pseudonyms) and building safety, "
+               "with their code lists and the EMIS ontology.")
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+PUBLISHER = "Ministry of Education and Science"
+VOCABULARIES = ("https://schema.org/", "http://www.w3.org/ns/org#",
+                "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/2003/01/geo/wgs84_pos#",
+                "http://purl.org/dc/terms/")
+EXAMPLE_TYPES = ("school", "region", "district")
+
+_counts: dict[str, dict[str, list[tuple[str, int]]]] = {}
+_counts_lock = threading.Lock()
+
+
+def dataset_iri(rel: Release) -> str:
+    return rel.uris.id(*DATASET_KEY.split("/"))
+
+
+def doc_url(rel: Release) -> str:
+    return rel.uris.doc(*DATASET_KEY.split("/"))
+
+
+def _rows(store: ox.Store, query: str) -> list[tuple[str, int]]:
+    out = []
+    for row in store.query(query, use_default_graph_as_union=True):
+        term, count = row[0], row[1]
+        if isinstance(term, ox.NamedNode):
+            out.append((term.value, int(count.value)))
+    return sorted(out)
+
+
+def statistics(rel: Release) -> dict[str, list[tuple[str, int]]]:
+    """Counts per class, property and named graph; computed once per release and process."""
+    key = str(rel.path)
+    with _counts_lock:
+        if key not in _counts:
+            _counts.clear()
+            store = rel.store
+            _counts[key] = {
+                "classes": _rows(store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) "
+                                        "WHERE { ?s a ?c } GROUP BY ?c"),
+                "properties": _rows(store, "SELECT ?p (COUNT(*) AS ?n) "
+                                           "WHERE { ?s ?p ?o } GROUP BY ?p"),
+                "graphs": _rows(store, "SELECT ?g (COUNT(*) AS ?n) "
+                                       "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
+                "examples": [(row[0].value, 0) for t in EXAMPLE_TYPES for row in store.query(
+                    f"SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
+                    f"\"{rel.uris.id_prefix(t)}\")) }} ORDER BY ?s LIMIT 1",
+                    use_default_graph_as_union=True)],
+            }
+        return _counts[key]
+
+
+def description(rel: Release) -> list[ox.Triple]:
+    """The VoID description of the release, as triples (the dataset node first)."""
+    def n(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
+
+    def integer(value: int) -> ox.Literal:
+        return ox.Literal(str(value), datatype=XSD_INTEGER)
+
+    manifest = rel.manifest
+    ds = n(dataset_iri(rel))
+    stats = statistics(rel)
+    t = [
+        ox.Triple(ds, n(RDF_TYPE), n(VOID + "Dataset")),
+        ox.Triple(ds, n(DCTERMS + "title"), ox.Literal(manifest.get("title") or TITLE,
+                                                       language="en")),
+        ox.Triple(ds, n(DCTERMS + "description"),
+                  ox.Literal(manifest.get("description") or DESCRIPTION, language="en")),
+        ox.Triple(ds, n(DCTERMS + "license"), n(manifest.get("license") or LICENSE)),
+        ox.Triple(ds, n(VOID + "sparqlEndpoint"), n(rel.uris.sparql)),
+        ox.Triple(ds, n(VOID + "uriSpace"), ox.Literal(rel.uris.base + "id/")),
+        ox.Triple(ds, n(VOID + "rootResource"), n(rel.uris.ontology)),
+        ox.Triple(ds, n(VOID + "vocabulary"), n(rel.uris.vocab)),
+        ox.Triple(ds, n(FOAF + "homepage"), n(rel.uris.base)),
+    ]
+    publisher = ox.BlankNode("publisher")
+    t += [ox.Triple(ds, n(DCTERMS + "publisher"), publisher),
+          ox.Triple(publisher, n(RDF_TYPE), n(FOAF + "Organization")),
+          ox.Triple(publisher, n(FOAF + "name"),
+                    ox.Literal(manifest.get("publisher") or PUBLISHER, language="en"))]
+    if manifest.get("built_at"):
+        t.append(ox.Triple(ds, n(DCTERMS + "modified"), ox.Literal(
+            str(manifest["built_at"]),
+            datatype=n("http://www.w3.org/2001/XMLSchema#dateTime"))))
+    t += [ox.Triple(ds, n(VOID + "vocabulary"), n(v)) for v in VOCABULARIES]
+    if isinstance(manifest.get("triples"), int):
+        t.append(ox.Triple(ds, n(VOID + "triples"), integer(manifest["triples"])))
+    t += [ox.Triple(ds, n(VOID + "exampleResource"), n(iri)) for iri, _ in stats["examples"]]
+    t.append(ox.Triple(ds, n(VOID + "classes"), integer(len(stats["classes"]))))
+    t.append(ox.Triple(ds, n(VOID + "properties"), integer(len(stats["properties"]))))
+    for i, (cls, count) in enumerate(stats["classes"]):
+        part = ox.BlankNode(f"class{i}")
+        t += [ox.Triple(ds, n(VOID + "classPartition"), part),
+              ox.Triple(part, n(VOID + "class"), n(cls)),
+              ox.Triple(part, n(VOID + "entities"), integer(count))]
+    for i, (prop, count) in enumerate(stats["properties"]):
+        part = ox.BlankNode(f"property{i}")
+        t += [ox.Triple(ds, n(VOID + "propertyPartition"), part),
+              ox.Triple(part, n(VOID + "property"), n(prop)),
+              ox.Triple(part, n(VOID + "triples"), integer(count))]
+    for i, (graph, count) in enumerate(stats["graphs"]):
+        sub = ox.BlankNode(f"graph{i}")
+        t += [ox.Triple(ds, n(VOID + "subset"), sub),
+              ox.Triple(sub, n(RDF_TYPE), n(VOID + "Dataset")),
+              ox.Triple(sub, n("http://www.w3.org/ns/sparql-service-description#name"), n(graph)),
+              ox.Triple(sub, n(VOID + "triples"), integer(count))]
+    return t
+
+
+def _short(rel: Release, iri: str) -> str:
+    for prefix, ns in sorted(rel.prefixes.items(), key=lambda p: -len(p[1])):
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def _see_other(rel: Release) -> Response:
+    location = doc_url(rel)
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    response = redirect(location, code=303)
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = f'<{location}>; rel="describedby"'
+    return response
+
+
+@bp.route("/id/dataset/emis")
+def dataset() -> Response:
+    return _see_other(release())
+
+
+@bp.route("/.well-known/void")
+def well_known() -> Response:
+    return _see_other(release())
+
+
+@bp.route("/doc/dataset/<name>")
+def document(name: str) -> Response:
+    rel = release()
+    stem, suffix_format = formats.split_suffix(name, DOCUMENT_FORMATS)
+    if stem != DATASET_KEY.split("/")[1]:
+        raise NotFound(f"the only dataset here is {dataset_iri(rel)}")
+    fmt = choose_document_format(suffix_format)
+    g.response_format = fmt
+    triples = description(rel)
+    if fmt is HTML:
+        stats = statistics(rel)
+        body: Any = render_template(
+            "void.html", rel=rel, dataset=dataset_iri(rel), doc_url=doc_url(rel),
+            triples=[t for t in triples if t.subject == ox.NamedNode(dataset_iri(rel))],
+            short=lambda iri: _short(rel, iri), stats=stats,
+            alternates=[(f, f"{doc_url(rel)}.{f.suffix}") for f in DOCUMENT_FORMATS
+                        if f is not HTML])
+    else:
+        body = render_rdf(triples, fmt, root=dataset_iri(rel), prefixes=rel.prefixes,
+                          context=formats.jsonld_context(rel.uris.base),
+                          context_url=rel.uris.context)
+    response = Response(body, content_type=fmt.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = link_header(doc_url(rel), dataset_iri(rel))
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["EMIS-Release"] = rel.id
+    if suffix_format is None:
+        response.headers["Content-Location"] = f"{doc_url(rel)}.{fmt.suffix}"
+    response.add_etag()
+    response.make_conditional(request)
+    return response
