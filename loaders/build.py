@@ -72,14 +72,14 @@ class BuildReport:
 
     def summary(self) -> str:
         lines = [f"release {self.release} published in {self.store} ({self.seconds:.1f} s)",
-                 f"{'table':<12} {'file':<16} {'read':>8} {'loaded':>8} {'rejected':>9} {'triples':>10}"]
+                 f"{'table':<20} {'file':<24} {'read':>8} {'loaded':>8} {'rejected':>9} {'triples':>10}"]
         for t in self.tables:
-            lines.append(f"{t.table:<12} {t.file:<16} {t.rows_read:>8} {t.rows_loaded:>8} "
+            lines.append(f"{t.table:<20} {t.file:<24} {t.rows_read:>8} {t.rows_loaded:>8} "
                          f"{t.rows_rejected:>9} {t.triples:>10}")
-        lines.append(f"{'vocabulary':<12} {'ontology/':<16} {'':>8} {'':>8} {'':>9} "
+        lines.append(f"{'vocabulary':<20} {'ontology/':<24} {'':>8} {'':>8} {'':>9} "
                      f"{self.vocabulary_triples:>10}")
         for table in self.skipped:
-            lines.append(f"{table:<12} (no file: the table is optional and was skipped)")
+            lines.append(f"{table:<20} (no file: the table is optional and was skipped)")
         lines.append(f"triples loaded: {self.triples}; rows rejected: {self.rejected}; "
                      f"SHACL violations: {self.shacl_violations}")
         if len(self.rejections):

@@ -144,3 +144,16 @@ def test_reference_validator_agrees(tmp_path) -> None:
     assert reference.triples == fast.triples
     assert reference.rejections.drop(columns="reason").equals(fast.rejections.drop(columns="reason"))
     assert "shacl" in set(fast.rejections["rule"])        # the SHACL path was exercised
+
+
+def test_domain_tables_are_optional(demo_source, tmp_path) -> None:
+    source = tmp_path / "registry-only"
+    source.mkdir()
+    for name in ("regions.csv", "districts.csv", "schools.csv"):
+        shutil.copy(demo_source / name, source / name)
+    report = build(source, tmp_path / "store", SETTINGS, echo=lambda *_: None)
+    assert set(report.skipped) == {"finance", "textbooks", "textbook_provision", "staff", "training",
+                                   "buildings", "safety_assessments"}
+    assert "(no file: the table is optional and was skipped)" in report.summary()
+    assert releases.read_manifest(report.release_dir)["skipped_tables"] == report.skipped
+    assert report.shacl_violations == 0
