@@ -74,6 +74,12 @@ def _serve_options(f):  # type: ignore[no-untyped-def]
                      help="WSGI worker processes [env EMIS_LOD_WORKERS; 2]."),
         click.option("--timeout", type=int, default=None,
                      help="Seconds before a stuck worker is restarted [env EMIS_LOD_TIMEOUT; 30]."),
+        click.option("--query-timeout", type=float, default=None,
+                     help="Seconds a SPARQL query may run before its process is killed "
+                     "[env EMIS_LOD_QUERY_TIMEOUT; 10]."),
+        click.option("--query-workers", type=click.IntRange(min=0), default=None,
+                     help="SPARQL query processes per worker; 0 runs queries in the worker "
+                     "[env EMIS_LOD_QUERY_WORKERS; 2]."),
     ]):
         f = option(f)
     return f
@@ -84,11 +90,12 @@ def _serve_options(f):  # type: ignore[no-untyped-def]
               required=True, help="Store directory written by `emis-lod build`.")
 @_serve_options
 def serve(store: Path, host: str | None, port: int | None, workers: int | None,
-          timeout: int | None) -> None:
+          timeout: int | None, query_timeout: float | None, query_workers: int | None) -> None:
     """Serve the current release: SPARQL endpoint, /id/ and /doc/ URIs."""
     from .endpoint.server import serve as run
 
-    run(store, load_settings(host=host, port=port, workers=workers, timeout=timeout))
+    run(store, load_settings(host=host, port=port, workers=workers, timeout=timeout,
+                             query_timeout=query_timeout, query_workers=query_workers))
 
 
 @main.command()
@@ -98,13 +105,15 @@ def serve(store: Path, host: str | None, port: int | None, workers: int | None,
               default=DEMO_DIR, show_default=True, help="Where the demo source and store go.")
 @_serve_options
 def demo(schools: int, seed: int, directory: Path, host: str | None, port: int | None,
-         workers: int | None, timeout: int | None) -> None:
+         workers: int | None, timeout: int | None, query_timeout: float | None,
+         query_workers: int | None) -> None:
     """Generate the demo data, build it and serve it on http://127.0.0.1:8000/."""
     from .endpoint.server import serve as run_server
     from .generator import generate as run_generator
     from .loaders.build import build as run_build
 
-    settings = load_settings(host=host, port=port, workers=workers, timeout=timeout)
+    settings = load_settings(host=host, port=port, workers=workers, timeout=timeout,
+                             query_timeout=query_timeout, query_workers=query_workers)
     public = f"http://{settings.host}:{settings.port}/"
     settings = settings.with_overrides(base_uri=public)
     source, store = directory / "source", directory / "store"

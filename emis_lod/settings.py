@@ -28,6 +28,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 2, "Number of WSGI worker processes."),
     Setting("timeout", 30, "Seconds after which the WSGI server restarts a stuck worker."),
     Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped."),
+    Setting("query_workers", 2,
+            "SPARQL query processes per WSGI worker; a query past query_timeout is killed with "
+            "its process. 0 runs queries inside the WSGI worker (no hard timeout)."),
     Setting("max_query_length", 100_000, "Longest SPARQL query text accepted, in characters."),
     Setting("max_result_rows", 100_000, "Most rows a SELECT answer carries; the cut is stated."),
     Setting("validator", "sparql",
@@ -50,6 +53,7 @@ class Settings:
     workers: int = 2
     timeout: int = 30
     query_timeout: float = 10.0
+    query_workers: int = 2
     max_query_length: int = 100_000
     max_result_rows: int = 100_000
     validator: str = "sparql"

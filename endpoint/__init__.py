@@ -31,6 +31,7 @@ from emis_lod.uris import Uris
 log = logging.getLogger(__name__)
 
 EXTENSION = "emis_lod"
+EXECUTOR = "emis_lod.executor"
 
 
 @dataclass(frozen=True)
@@ -124,19 +125,19 @@ def _cors(response: Response) -> Response:
 
 def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
-    from . import documents, errors, examples, openapi, sparql, void
+    from . import documents, errors, sparql
+    from .executor import QueryExecutor
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.extensions[EXTENSION] = ReleaseHolder(Path(store_dir), settings)
+    # SPARQL queries run in killable processes, started on first use (after gunicorn's fork)
+    app.extensions[EXECUTOR] = QueryExecutor(settings.query_workers)
     # a query is at most max_query_length characters, i.e. at most 4 bytes each, percent-encoded
     app.config["MAX_CONTENT_LENGTH"] = settings.max_query_length * 12 + 64 * 1024
     app.jinja_env.globals["software_version"] = __version__
     app.url_map.strict_slashes = True
     app.register_blueprint(sparql.bp)
     app.register_blueprint(documents.bp)
-    app.register_blueprint(examples.bp)
-    app.register_blueprint(void.bp)
-    app.register_blueprint(openapi.bp)
     errors.register(app)
     app.after_request(_cors)
     return app

@@ -10,26 +10,29 @@
 - The endpoint is read-only: SPARQL Update through any route is refused (403 for ``update=`` or an
   ``application/sparql-update`` body, 405 for PUT/DELETE/PATCH), and the store is opened read-only
   anyway. ``SERVICE`` (federated query) is refused: the server makes no outbound requests.
+- Limits (``endpoint/executor.py``): each query runs in a killable query process of the WSGI
+  worker; past ``query_timeout`` that process is killed and the answer is 503; at most
+  ``max_result_rows`` rows (``EMIS-Result-Truncated``); at most ``max_query_length`` characters.
 - ``GET /sparql`` without a query: an HTML query form for browsers, the SPARQL 1.1 Service
   Description (https://www.w3.org/TR/sparql11-service-description/) in RDF for everyone else.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import (
     BadRequest,
     Forbidden,
     InternalServerError,
     MethodNotAllowed,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
 
@@ -37,7 +40,8 @@ from emis_lod import formats
 from emis_lod.formats import HTML, RDF_FORMATS, RESULTS_FORMATS, RESULTS_JSON, TURTLE, Format
 from emis_lod.namespaces import SD, SH
 
-from . import Release, release, settings
+from . import EXECUTOR, Release, release, settings
+from .executor import QueryExecutor, QueryJob, QueryProcessFailed
 
 bp = Blueprint("sparql", __name__)
 
@@ -161,24 +165,24 @@ def choose_format(asked: str | None, offers: tuple[Format, ...], default: Format
     return formats.choose(asked, request.headers.get("Accept"), offers, default=default)
 
 
-QueryResults = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
-
-
-def run_query(rel: Release, qr: QueryRequest) -> QueryResults:
-    """Evaluate one query against the release (lazily: rows come as they are read)."""
-    if uses_service(qr.query):
+def _check_service(query: str) -> None:
+    if uses_service(query):
         raise Forbidden("SERVICE (federated query) is not allowed: this endpoint makes no "
                         "outbound requests. Query the other endpoint yourself and join locally.")
-    options: dict = {"prefixes": rel.prefixes, "base_iri": rel.uris.sparql}
-    if qr.has_dataset:
-        options["default_graph"] = [ox.NamedNode(i) for i in qr.default_graphs]
-        options["named_graphs"] = [ox.NamedNode(i) for i in qr.named_graphs]
-    else:
-        options["use_default_graph_as_union"] = True
+
+
+def _offer(asked: str | None, offers: tuple[Format, ...], default: Format
+           ) -> tuple[Format | None, formats.NotAcceptable | None]:
+    """The format chosen among ``offers``, or why none fits (raised once the query's form is
+    known: an ASK needs a results format, a CONSTRUCT an RDF one)."""
     try:
-        return rel.store.query(qr.query, **options)
-    except SyntaxError as err:
-        raise BadRequest(f"SPARQL syntax error: {err}") from None
+        return choose_format(asked, offers, default), None
+    except formats.NotAcceptable as err:
+        return None, err
+
+
+def executor() -> QueryExecutor:
+    return current_app.extensions[EXECUTOR]
 
 
 @bp.route("/sparql", methods=["GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
@@ -193,35 +197,40 @@ def endpoint() -> Response:
     qr = parse_query_request()
     if qr is None:
         return service_description()
+    _check_service(qr.query)
     rel = release()
-    results = run_query(rel, qr)
     s = settings()
-    guard = formats.Guard(max_rows=s.max_result_rows, deadline=started + s.query_timeout)
-    out = io.BytesIO()
+    results_fmt, results_refusal = _offer(qr.format, RESULTS_FORMATS, RESULTS_JSON)
+    rdf_fmt, rdf_refusal = _offer(qr.format, RDF_FORMATS, TURTLE)
+    job = QueryJob(release=str(rel.path), query=qr.query, prefixes=rel.prefixes,
+                   base_iri=rel.uris.sparql, default_graphs=qr.default_graphs,
+                   named_graphs=qr.named_graphs,
+                   results_format=results_fmt.name if results_fmt else None,
+                   rdf_format=rdf_fmt.name if rdf_fmt else None,
+                   max_rows=s.max_result_rows)
+    g.response_format = results_fmt or rdf_fmt
     try:
-        if isinstance(results, ox.QueryTriples):
-            fmt = choose_format(qr.format, RDF_FORMATS, TURTLE)
-            g.response_format = fmt
-            triples = list(guard.rows_of(results))
-            out.write(formats.serialize_graph(triples, fmt, prefixes=rel.prefixes))
-        else:
-            fmt = choose_format(qr.format, RESULTS_FORMATS, RESULTS_JSON)
-            g.response_format = fmt
-            if isinstance(results, ox.QueryBoolean):
-                formats.write_boolean(bool(results), fmt, out)
-            else:
-                variables = [v.value for v in results.variables]
-                formats.write_solutions(variables, (tuple(row) for row in guard.rows_of(results)),
-                                        fmt, out)
-    except (formats.NotAcceptable, formats.ResultLimitReached):
-        raise
-    except (OSError, RuntimeError, ValueError) as err:
-        raise InternalServerError(f"the query failed while it was evaluated: {err}") from None
-    response = Response(out.getvalue(), content_type=fmt.content_type)
+        outcome = executor().run(rel.store, job, s.query_timeout - (time.monotonic() - started),
+                                 limit=s.query_timeout)
+    except QueryProcessFailed as err:
+        raise ServiceUnavailable(f"{err}. Try again; if it happens again, narrow the query "
+                                 "(add LIMIT, more specific patterns).") from None
+    if outcome.status == "syntax":
+        raise BadRequest(outcome.message)
+    if outcome.status == "not_acceptable":
+        refusal = rdf_refusal if outcome.kind == "triples" else results_refusal
+        assert refusal is not None
+        raise refusal
+    if outcome.status != "ok":
+        raise InternalServerError(outcome.message)
+    fmt = rdf_fmt if outcome.kind == "triples" else results_fmt
+    assert fmt is not None and fmt.name == outcome.format
+    g.response_format = fmt
+    response = Response(outcome.body, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["EMIS-Release"] = rel.id
-    if guard.truncated:
-        response.headers["EMIS-Result-Truncated"] = f"rows={guard.max_rows}"
+    if outcome.truncated:
+        response.headers["EMIS-Result-Truncated"] = f"rows={job.max_rows}"
     return response
 
 

@@ -136,11 +136,13 @@ def _command() -> list[str]:
 
 @contextlib.contextmanager
 def running_server(store_dir: Path, *, port: int | None = None, workers: int = 2,
-                   startup_timeout: float = 30.0) -> Iterator[str]:
+                   startup_timeout: float = 30.0,
+                   env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run ``emis-lod serve --store DIR --host 127.0.0.1 --port P`` until the block ends.
 
-    Yields ``http://127.0.0.1:P/``. The server's output goes to a log file, shown in the error
-    when the server fails to start.
+    Yields ``http://127.0.0.1:P/``. ``env`` adds environment variables (``EMIS_LOD_*``
+    settings). The server's output goes to a log file, shown in the error when the server fails
+    to start.
     """
     port = port or free_port()
     base = f"http://127.0.0.1:{port}/"
@@ -148,7 +150,8 @@ def running_server(store_dir: Path, *, port: int | None = None, workers: int = 2
     cmd = [*_command(), "serve", "--store", str(store_dir), "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
+                               stdin=subprocess.DEVNULL, start_new_session=True,
+                               env={**os.environ, **(env or {})})
 
     def output() -> str:
         log.flush()
