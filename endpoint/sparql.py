@@ -269,7 +269,8 @@ def description_triples(rel: Release) -> list[ox.Triple]:
 
     void_triples = ox.NamedNode("http://rdfs.org/ns/void#triples")
     title = ox.NamedNode("http://purl.org/dc/terms/title")
-    service, dataset, default = ox.BlankNode("service"), ox.BlankNode("dataset"), \
+    # The default dataset is the VoID dataset itself, so a client can follow it to the description.
+    service, dataset, default = ox.BlankNode("service"), ox.NamedNode(rel.uris.dataset), \
         ox.BlankNode("default")
     t = [
         ox.Triple(service, rdf_type, sd("Service")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyoxigraph as ox
+import rdflib
 import pytest
 
 from serverutil import SCHOOL
@@ -79,3 +80,12 @@ def test_only_one_dataset(client) -> None:
 def test_home_page_links_the_dataset(client, site) -> None:
     _, base = site
     assert f'href="{base}id/dataset/emis"' in client.get("/").get_data(as_text=True)
+
+
+def test_service_description_names_the_void_dataset(client, site) -> None:
+    """sd:defaultDataset is the VoID dataset's URI, so a client can follow it."""
+    _store, base = site
+    answer = client.get("/sparql", headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=answer.get_data(as_text=True), format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert rdflib.URIRef(base + "id/dataset/emis") in set(graph.objects(None, sd.defaultDataset))
