@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pyoxigraph as ox
-import rdflib
 import pytest
+import rdflib
 
 from serverutil import SCHOOL
 
