@@ -240,6 +240,21 @@ def test_updates_are_refused_on_every_route_and_change_nothing(client) -> None:
     assert snapshot(client) == before
 
 
+def test_graph_store_protocol_writes_are_refused_everywhere(client, site) -> None:
+    """SPARQL 1.1 Graph Store HTTP Protocol: PUT, POST and DELETE of a graph, on the endpoint
+    and on the paths such services usually live at, are refused with 4xx and change nothing."""
+    _, base = site
+    before = snapshot(client)
+    turtle = b"<http://e.test/s> <http://e.test/p> <http://e.test/o> ."
+    for path in ("/sparql", "/rdf-graph-store", "/graph-store", "/data", "/"):
+        for params in ({"graph": f"{base}graph/schools"}, {"default": ""}):
+            for method in ("PUT", "POST", "DELETE"):
+                response = client.open(path, method=method, query_string=params, data=turtle,
+                                       content_type="text/turtle")
+                assert 400 <= response.status_code < 500, (path, params, method)
+    assert snapshot(client) == before
+
+
 def test_service_is_refused(client) -> None:
     query = "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
     response = get(client, query)
