@@ -2,7 +2,8 @@
 // Copies the built front-end libraries from node_modules into endpoint/static/vendor, so the
 // app serves them itself (no CDN at run time) and a pip install carries them.
 // Run after `npm ci`:  npm ci && node scripts/vendor.js   (or: make vendor)
-// Writes endpoint/static/vendor/yasgui/{yasgui.min.js,yasgui.min.css,LICENSES.txt,VERSION}.
+// Writes endpoint/static/vendor/yasgui/{yasgui.min.js,yasgui.min.css,LICENSES.txt,VERSION}
+// and endpoint/static/vendor/leaflet/{leaflet.js,leaflet.css,images/*.png,LICENSE,VERSION}.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -11,6 +12,7 @@ const root = path.resolve(__dirname, "..");
 const modules = path.join(root, "node_modules");
 const out = path.join(root, "endpoint", "static", "vendor", "yasgui");
 const pkg = "@zazuko/yasgui";
+const separate = new Set(["leaflet"]); // vendored on their own below, not in YASGUI's bundle
 const files = ["yasgui.min.js", "yasgui.min.css"];
 
 const src = path.join(modules, pkg, "build");
@@ -35,9 +37,9 @@ const parts = [
   "",
 ];
 for (const [where, info] of Object.entries(lock.packages).sort()) {
-  if (!where || info.dev) continue;
-  const dir = path.join(root, where);
   const name = where.replace(/^.*node_modules\//, "");
+  if (!where || info.dev || separate.has(name)) continue;
+  const dir = path.join(root, where);
   parts.push("=".repeat(78), `${name} ${info.version || ""} — ${info.license || "see package"}`,
              "=".repeat(78));
   const licence = fs.existsSync(dir)
@@ -48,3 +50,25 @@ for (const [where, info] of Object.entries(lock.packages).sort()) {
 fs.writeFileSync(path.join(out, "LICENSES.txt"), parts.join("\n"));
 fs.writeFileSync(path.join(out, "VERSION"), `${pkg}@${version}\n`);
 console.log(`vendored ${pkg}@${version} into ${path.relative(root, out)}`);
+
+// Leaflet (the map of a school's or a district's page): its built files, marker images and
+// licence, as they are in the package (no source maps: browsers would ask for them).
+const leafletSrc = path.join(modules, "leaflet", "dist");
+if (!fs.existsSync(leafletSrc)) {
+  console.error("leaflet is not installed: run `npm ci` first");
+  process.exit(1);
+}
+const leafletOut = path.join(root, "endpoint", "static", "vendor", "leaflet");
+fs.mkdirSync(path.join(leafletOut, "images"), { recursive: true });
+for (const f of ["leaflet.js", "leaflet.css"]) {
+  const text = fs.readFileSync(path.join(leafletSrc, f), "utf8")
+    .replace(/\n?\/[/*][#@] sourceMappingURL=\S+?(?: \*\/)?\s*$/, "\n");
+  fs.writeFileSync(path.join(leafletOut, f), text);
+}
+for (const f of fs.readdirSync(path.join(leafletSrc, "images"))) {
+  fs.copyFileSync(path.join(leafletSrc, "images", f), path.join(leafletOut, "images", f));
+}
+fs.copyFileSync(path.join(modules, "leaflet", "LICENSE"), path.join(leafletOut, "LICENSE"));
+const leafletVersion = lock.packages["node_modules/leaflet"].version;
+fs.writeFileSync(path.join(leafletOut, "VERSION"), `leaflet@${leafletVersion}\n`);
+console.log(`vendored leaflet@${leafletVersion} into ${path.relative(root, leafletOut)}`);
