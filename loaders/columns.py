@@ -145,16 +145,16 @@ def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date,
 
 def duplicate_keys(frame: pd.DataFrame, mapping: Mapping, alive: pd.Series) -> list[Problem]:
     """Later rows repeating the key of an earlier accepted row are rejected."""
-    key = frame[list(mapping.key)].astype("string")
-    complete = key.notna().all(axis=1) & alive
-    joined = key[complete].fillna("").agg(" / ".join, axis=1) if len(mapping.key) > 1 \
-        else key[complete].iloc[:, 0]
-    dup = joined.duplicated(keep="first")
+    cols = list(mapping.key)
+    key = frame.loc[alive & frame[cols].notna().all(axis=1), cols]
+    dup = key.duplicated(keep="first")          # vectorised hashing, no per-row Python
     if not dup.any():
         return []
-    first_row = pd.Series(joined.index[~dup.to_numpy()], index=joined[~dup].to_numpy())
-    repeated = joined[dup]
-    reasons = ("'" + repeated + "' repeats the key of row " + repeated.map(first_row).astype(str)
+    group = key.groupby(cols, sort=False).ngroup()
+    first_row = pd.Series(key.index, index=key.index).groupby(group.to_numpy()).transform("first")
+    repeated = key[dup].astype("string")
+    shown = repeated[cols[0]] if len(cols) == 1 else repeated.agg(" / ".join, axis=1)
+    reasons = ("'" + shown + "' repeats the key of row " + first_row[dup].astype(str)
                + "; each key may appear only once")
     mask = pd.Series(False, index=frame.index)
     mask[repeated.index] = True

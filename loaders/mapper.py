@@ -156,8 +156,12 @@ class TableMapper:
         their_cols = [ref.column] + [t for _, t in ref.with_]
         ours = pd.DataFrame({c: lexical[c] for c in ours_cols})
         check = alive & ours[spec.name].notna()
-        known = set(map(tuple, theirs[their_cols].astype(str).itertuples(index=False)))
-        found = ours[check].astype(str).apply(tuple, axis=1).map(lambda t: t in known)
+        if len(ours_cols) == 1:
+            found = ours.loc[check, spec.name].isin(theirs[ref.column])
+        else:   # composite reference: compare whole tuples, vectorised
+            known = pd.MultiIndex.from_frame(theirs[their_cols].astype(str))
+            mine = pd.MultiIndex.from_frame(ours.loc[check, ours_cols].astype(str))
+            found = pd.Series(mine.isin(known), index=ours.index[check])
         bad = pd.Series(False, index=alive.index)
         bad[found.index[~found.to_numpy(dtype=bool)]] = True
         if not bad.any():
