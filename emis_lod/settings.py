@@ -42,6 +42,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("staff_publication", "records",
             "'records': staff posts and training records under pseudonyms plus per-school "
             "aggregates; 'aggregates': only the per-school aggregates."),
+    Setting("map_tiles", "",
+            "URL template of a map tile server for the maps of the HTML pages, e.g. "
+            "https://tile.example.kg/{z}/{x}/{y}.png; empty (the default) draws the points on a "
+            "plain map with no tiles, so that a page asks no other host."),
+    Setting("map_attribution", "",
+            "Attribution shown under the map when map_tiles is set (the tile server's terms)."),
 )
 
 
@@ -59,6 +65,8 @@ class Settings:
     validator: str = "sparql"
     staff_secret: str = ""
     staff_publication: str = "records"
+    map_tiles: str = ""
+    map_attribution: str = ""
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given values; ``None`` means "keep the current one"."""

@@ -32,8 +32,10 @@ from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.uris import TYPES, Uris
 
-from . import Release, has_query, load_query, release
+from . import Release, has_query, load_query, release, settings
 from .figures import SchoolFigures, school_figures
+from .messages import message
+from .schema_org import coordinates, schema_org, script_json
 
 bp = Blueprint("documents", __name__)
 
@@ -348,6 +350,7 @@ def serve_document(rel: Release, resource: Resource, suffix_format: Format | Non
         vary = "Accept, Accept-Language"
         page = Page(triples, resource.iri, rel, lang, term_labels(rel))
         links = inbound_links(rel, resource.iri, lang, page) if inbound else []
+        described = schema_org(page.by_subject, resource.iri, rel.uris.vocab, resource.doc_url)
         body: bytes | str = render_template(
             "document.html", page=page, main=page.main(), others=page.others(),
             enrolment=page.enrolment(), inbound=links[:INBOUND_LIMIT],
@@ -356,7 +359,9 @@ def serve_document(rel: Release, resource: Resource, suffix_format: Format | Non
             doc_url=resource.doc_url, thing=thing,
             alternates=[(f, f"{resource.doc_url}.{f.suffix}") for f in DOCUMENT_FORMATS
                         if f is not HTML],
-            rel=rel, lang=lang, languages=LANGUAGES)
+            rel=rel, lang=lang, languages=LANGUAGES,
+            schema_org=script_json(described) if described else None,
+            map=map_view(rel, page, described, lang))
     else:
         body = render_rdf(triples, fmt, root=resource.iri, prefixes=rel.prefixes,
                           context=formats.jsonld_context(rel.uris.base),
@@ -383,6 +388,37 @@ def named_rows(rows: Iterable[ox.QuerySolution], key: str, label: str,
         first.setdefault(iri, row)
         names.setdefault(iri, {}).setdefault(name.language or "", []).append(name.value)
     return [(iri, pick_label(names[iri], lang) or iri, first[iri]) for iri in first]
+
+
+def map_view(rel: Release, page: Page, described: Mapping[str, Any] | None,
+             lang: str) -> dict[str, Any] | None:
+    """What the page's map shows: a school's own point, or the schools of a district or region
+    (``queries/places.rq``); None when there is nothing to put on a map."""
+    if described is None:
+        return None
+    if described["@type"] == "School":
+        point = coordinates(page.by_subject, page.root)
+        places = [{"lat": point[0], "long": point[1], "name": page.title(page.root),
+                   "href": None}] if point else []
+    else:
+        rows = select(rel.store, "places", rel.prefixes,
+                      {ox.Variable("this"): ox.NamedNode(page.root)})
+        places = []
+        for iri, name, row in named_rows(rows, "s", "name", lang):
+            try:
+                lat, long = float(row["lat"].value), float(row["long"].value)
+            except ValueError:
+                continue
+            places.append({"lat": lat, "long": long, "name": name, "href": web_href(iri)})
+        places.sort(key=lambda p: (p["name"], p["href"] or ""))
+    if not places:
+        return None
+    config = settings()
+    return {"places": places, "school": described["@type"] == "School",
+            "title": message("map", lang), "coordinates": message("coordinates", lang),
+            "count_label": message("schools_on_map", lang),
+            "data": script_json({"places": places, "tiles": config.map_tiles or None,
+                                 "attribution": config.map_attribution}, indent=None)}
 
 
 def inbound_links(rel: Release, iri: str, lang: str, page: Page) -> list[dict[str, Any]]:

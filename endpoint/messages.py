@@ -29,6 +29,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "yes": {"ky": "бар", "ru": "есть", "en": "yes"},
     "no": {"ky": "жок", "ru": "нет", "en": "no"},
     "none": {"ky": "жок", "ru": "нет", "en": "none"},
+    "map": {"ky": "Картада", "ru": "На карте", "en": "On the map"},
+    "coordinates": {"ky": "Координаттар", "ru": "Координаты", "en": "Coordinates"},
+    "schools_on_map": {"ky": "Координаттары бар мектептер", "ru": "Школы с координатами",
+                       "en": "Schools with coordinates"},
 }
 
 
