@@ -20,6 +20,8 @@
     label.textContent = p.name;
     if (p.href) label.href = p.href;
     marker.bindPopup(label);
+    var icon = marker.getElement();
+    if (icon) { icon.dataset.lat = String(p.lat); icon.dataset.long = String(p.long); }
     return marker;
   });
   if (markers.length === 1) {

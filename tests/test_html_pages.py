@@ -1,0 +1,178 @@
+"""The HTML page of a school, a district, a region: schema.org JSON-LD in the head (parsed, and
+expanded with pyld to schema.org terms), a ``<link rel="alternate">`` per format that answers,
+a language switcher that keeps the page, and the data of the Leaflet map (the browser side is in
+``test_browser.py``). Runs on the sample release (``serverutil.sample_data``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from pyld import jsonld
+
+from emis_lod.endpoint import create_app
+from emis_lod.endpoint.schema_org import script_json
+from emis_lod.formats import DOCUMENT_FORMATS, HTML
+from emis_lod.settings import load_settings
+
+from serverutil import SCHOOL
+
+SCHEMA = "https://schema.org/"
+DISTRICT, REGION = "KG-C-01", "KG-C"
+
+
+class Head(HTMLParser):
+    """The ``<link>``s, the scripts (with their text) and the ``<a>``s of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[dict[str, str]] = []
+        self.anchors: list[dict[str, str]] = []
+        self.scripts: list[tuple[dict[str, str], str]] = []
+        self._script: dict[str, str] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "link":
+            self.links.append(a)
+        elif tag == "a":
+            self.anchors.append(a)
+        elif tag == "script":
+            self._script, self._text = a, []
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script, "".join(self._text)))
+            self._script = None
+
+
+def parse(html: str) -> Head:
+    head = Head()
+    head.feed(html)
+    return head
+
+
+def embedded(head: Head, type_: str) -> list[dict]:
+    return [json.loads(text) for attrs, text in head.scripts if attrs.get("type") == type_]
+
+
+def no_loader(url, options=None):  # the context is inline: nothing may be fetched
+    raise AssertionError(f"pyld tried to fetch {url}")
+
+
+def page(client, path: str, lang: str = "en") -> str:
+    response = client.get(path, query_string={"lang": lang})
+    assert response.status_code == 200, path
+    assert response.mimetype == "text/html"
+    return response.get_data(as_text=True)
+
+
+def test_school_page_embeds_schema_org(client, site) -> None:
+    _, base = site
+    head = parse(page(client, f"/doc/school/{SCHOOL}"))
+    [data] = embedded(head, "application/ld+json")
+    assert data["@type"] == "School" and data["@id"] == f"{base}id/school/{SCHOOL}"
+    assert data["identifier"] == SCHOOL
+    [school] = jsonld.expand(data, {"documentLoader": no_loader})
+    assert school["@type"] == [SCHEMA + "School"]
+    names = {(n["@value"], n.get("@language")) for n in school[SCHEMA + "name"]}
+    assert ("Средняя школа №1 села Аламедин", "ru") in names
+    assert ("Аламүдүн айылындагы №1 орто мектеби", "ky") in names
+    [geo] = school[SCHEMA + "geo"]
+    assert geo["@type"] == [SCHEMA + "GeoCoordinates"]
+    assert geo[SCHEMA + "latitude"] == [{"@value": 42.8921}]
+    assert geo[SCHEMA + "longitude"] == [{"@value": 74.628}]
+    [address] = school[SCHEMA + "address"]
+    assert address[SCHEMA + "streetAddress"][0]["@value"].startswith("Аламүдүн")
+    places = {p["@id"]: p for p in school[SCHEMA + "containedInPlace"]}
+    district = places[f"{base}id/district/{DISTRICT}"]
+    assert {"@value": "Alamüdün District", "@language": "en"} in district[SCHEMA + "name"]
+    assert f"{base}id/region/{REGION}" in places
+
+
+@pytest.mark.parametrize("type_,key,code", [("district", DISTRICT, DISTRICT),
+                                            ("region", REGION, REGION)])
+def test_district_and_region_pages_embed_schema_org(client, site, type_, key, code) -> None:
+    _, base = site
+    head = parse(page(client, f"/doc/{type_}/{key}"))
+    [data] = embedded(head, "application/ld+json")
+    [area] = jsonld.expand(data, {"documentLoader": no_loader})
+    assert area["@id"] == f"{base}id/{type_}/{key}"
+    assert area["@type"] == [SCHEMA + "AdministrativeArea"]
+    assert area[SCHEMA + "identifier"] == [{"@value": code}]
+    assert {n.get("@language") for n in area[SCHEMA + "name"]} == {"ky", "ru", "en"}
+    # the map: the schools that lie in it, with their coordinates and links (the school has no
+    # English name: the Russian one stands in)
+    [points] = embedded(head, "application/json")
+    assert {"lat": 42.8921, "long": 74.628, "href": f"{base}id/school/{SCHOOL}",
+            "name": "Средняя школа №1 села Аламедин"} in points["places"]
+
+
+def test_other_pages_have_no_schema_org_or_map(client) -> None:
+    head = parse(page(client, f"/doc/building/{SCHOOL}-1"))
+    assert not embedded(head, "application/ld+json") and not embedded(head, "application/json")
+    assert not any("leaflet" in a.get("src", "") for a, _ in head.scripts)
+
+
+def test_script_json_cannot_close_its_script() -> None:
+    nasty = {"name": "</script><script>alert(1)</script> & <!-- \u2028"}
+    text = str(script_json(nasty))
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == nasty
+
+
+def test_alternate_links_for_every_format_answer(client, site) -> None:
+    _, base = site
+    head = parse(page(client, f"/doc/school/{SCHOOL}"))
+    alternates = {link["type"]: link["href"] for link in head.links
+                  if link.get("rel") == "alternate" and "hreflang" not in link}
+    assert set(alternates) == {f.media_type for f in DOCUMENT_FORMATS if f is not HTML}
+    for media_type, href in alternates.items():
+        response = client.get(urlsplit(href).path)
+        assert response.status_code == 200, href
+        assert response.mimetype == media_type
+    languages = {link["hreflang"]: link["href"] for link in head.links if "hreflang" in link}
+    assert languages == {lang: f"{base}doc/school/{SCHOOL}?lang={lang}" for lang in ("ky", "ru", "en")}
+
+
+def test_language_switcher_keeps_the_page(client) -> None:
+    html = page(client, f"/doc/district/{DISTRICT}", "ru")
+    switch = {a["hreflang"]: a["href"] for a in parse(html).anchors if "hreflang" in a}
+    assert set(switch) == {"ky", "ru", "en"}
+    for lang, href in switch.items():
+        parts = urlsplit(href)
+        assert parts.path == f"/doc/district/{DISTRICT}" and parse_qs(parts.query) == {"lang": [lang]}
+    titles = {lang: re.search(r"<h1>(.*?)</h1>", page(client, urlsplit(href).path, lang)).group(1)
+              for lang, href in switch.items()}
+    assert titles == {"ky": "Аламүдүн району", "ru": "Аламудунский район", "en": "Alamüdün District"}
+
+
+def test_school_map_data_and_coordinates_text(client) -> None:
+    html = page(client, f"/doc/school/{SCHOOL}", "ky")
+    head = parse(html)
+    [points] = embedded(head, "application/json")
+    assert points["tiles"] is None  # no tile server: the page asks no other host
+    assert [(p["lat"], p["long"]) for p in points["places"]] == [(42.8921, 74.628)]
+    assert '<div id="map"' in html and "Координаттар" in html and ">42.8921<" in html
+    sources = [a["src"] for a, _ in head.scripts if a.get("src")]
+    sources += [link["href"] for link in head.links if link.get("rel") == "stylesheet"]
+    assert "/static/vendor/leaflet/leaflet.js" in sources
+    assert all(s.startswith("/static/") for s in sources), sources  # shipped, not from a CDN
+
+
+def test_a_tile_server_only_when_a_setting_names_one(site) -> None:
+    store, base = site
+    tiles = "https://tiles.example.kg/{z}/{x}/{y}.png"
+    app = create_app(store, load_settings(base_uri=base, map_tiles=tiles,
+                                          map_attribution="© Example"))
+    head = parse(page(app.test_client(), f"/doc/school/{SCHOOL}"))
+    [points] = embedded(head, "application/json")
+    assert points["tiles"] == tiles and points["attribution"] == "© Example"
