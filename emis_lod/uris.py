@@ -7,6 +7,9 @@ Everything the platform mints lives under one configurable base:
 - ``{base}def/emis#{Term}``        ontology terms; ``{base}def/emis`` is the ontology document
 - ``{base}def/concept/{scheme}/{code}``  code-list concepts; ``{base}def/concept/{scheme}`` the scheme
 - ``{base}graph/{name}``           named graphs (per table and release)
+- ``{base}list/{type}``            the list of every thing of a type (pages: ``?page=N&size=M``;
+  schools also ``?region=KG-C&district=KG-C-01``; a suffix ``.csv``/``.jsonld``/``.html``)
+- ``{base}search?q=...``           the name search (schools, districts, regions)
 
 Keys are stable source codes, percent-encoded where they hold characters that
 are not safe in a path segment.
@@ -25,6 +28,8 @@ TYPES = ("school", "region", "district", "enrolment", "finance", "textbook", "pr
 ONTOLOGY_PATH = "def/emis"
 CONCEPT_PATH = "def/concept"
 CONTEXT_PATH = "context/v1.jsonld"
+LIST_PATH = "list"
+SEARCH_PATH = "search"
 
 
 def encode_key(key: str) -> str:
@@ -88,6 +93,15 @@ class Uris:
     @property
     def context(self) -> str:
         return f"{self.base}{CONTEXT_PATH}"
+
+    # browse and search (query parameters are added by the caller, in a fixed order)
+    def list(self, type_: str) -> str:
+        """The list of every thing of ``type_`` (``{base}list/school``)."""
+        return f"{self.base}{LIST_PATH}/{type_}"
+
+    @property
+    def search(self) -> str:
+        return f"{self.base}{SEARCH_PATH}"
 
     @property
     def dataset(self) -> str:

@@ -125,7 +125,7 @@ def _cors(response: Response) -> Response:
 
 def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
-    from . import documents, errors, examples, openapi, sparql, void
+    from . import browse, documents, errors, examples, openapi, sparql, void
     from .executor import QueryExecutor
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
@@ -138,6 +138,7 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     app.url_map.strict_slashes = True
     app.register_blueprint(sparql.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(browse.bp)
     app.register_blueprint(examples.bp)
     app.register_blueprint(void.bp)
     app.register_blueprint(openapi.bp)

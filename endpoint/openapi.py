@@ -69,6 +69,24 @@ def _see_other(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
         "404": NOT_FOUND}}}
 
 
+def _collection_get(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    """A paged list (``/list/...``, ``/search``): HTML, JSON-LD (hydra:Collection) or CSV."""
+    paging = [_param("page", "query", "the page (1-based)",
+                     schema={"type": "integer", "minimum": 1}),
+              _param("size", "query", "things per page (default 50, at most 500)",
+                     schema={"type": "integer", "minimum": 1, "maximum": 500}),
+              _param("format", "query", "the answer's format, instead of Accept",
+                     schema={"type": "string", "enum": ["html", "jsonld", "csv"]}), LANG]
+    media = {t: {"schema": {"type": "string"}}
+             for t in ("text/html", "application/ld+json", "text/csv")}
+    return {"get": {"summary": summary, "parameters": [*params, *paging], "responses": {
+        "200": {"description": "one page: Link rel=first/prev/next/last and alternate; "
+                               "EMIS-Total-Count", "content": media},
+        "304": {"description": "not modified"},
+        "400": _error("a bad page, size or filter"),
+        "404": NOT_FOUND, "406": NOT_ACCEPTABLE}}}
+
+
 def spec(base: str) -> dict[str, Any]:
     """The OpenAPI document, with ``base`` as the server."""
     type_ = _param("type", "path", "the type of thing", required=True,
@@ -157,6 +175,20 @@ def spec(base: str) -> dict[str, Any]:
             "/def/concept/{scheme}/{code}": _document_get(
                 "a code-list concept", [_param("scheme", "path", "the scheme", required=True),
                                         _param("code", "path", "the code", required=True)]),
+            "/list/{name}": _collection_get(
+                "a list of every thing of a type, a page at a time (schools also by region "
+                "and district)",
+                [_param("name", "path", "the type, with an optional suffix (.html, .jsonld, "
+                        ".csv)", required=True),
+                 _param("region", "query", "only things in this region (ISO 3166-2 code)"),
+                 _param("district", "query", "only things in this district (its code)"),
+                 _param("school", "query", "only the records of this school (its code)")]),
+            "/search": _collection_get(
+                "find schools, districts and regions by any of their names (any language, "
+                "Cyrillic or Latin letters; case does not matter), best matches first",
+                [_param("q", "query", "the name, or part of it, or a school code"),
+                 _param("type", "query", "only this type", schema={
+                     "type": "string", "enum": ["school", "district", "region"]})]),
             "/context/v1.jsonld": {"get": {
                 "summary": "the published JSON-LD context",
                 "responses": {"200": {"description": "JSON-LD context",
