@@ -1,9 +1,12 @@
-"""The query UI in a real browser: headless Chromium (Debian's package) drives ``emis-lod serve``.
+"""The query UI and the HTML pages in a real browser: headless Chromium (Debian's package) drives
+``emis-lod serve``.
 
 It opens ``/sparql``, picks a documented example query from the menu (``docs/queries``), runs it
 with YASGUI's run button and reads the result table. Everything the page needs comes from the
 server itself (YASGUI is vendored in ``endpoint/static/vendor``): a request to any other host is
-aborted and fails the test.
+aborted and fails the test. A school's page is read in Kyrgyz, Russian and English through the
+language switcher, its Leaflet map (vendored too) shows the school's marker, and its link to the
+district leads to the district's page.
 
 Chromium: ``$CHROMIUM``, else ``chromium`` / ``chromium-browser`` / ``google-chrome`` on the PATH
 (``make test`` installs Debian's ``chromium`` when it runs as root). Playwright for Python drives
@@ -13,10 +16,12 @@ Chromium the test is SKIPPED, saying so.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+from urllib.request import Request, urlopen
 
 import pytest
 
@@ -115,4 +120,82 @@ def test_example_query_in_the_query_ui(browser, ui_server: str) -> None:
         context.close()
     assert any("extraBudgetary" in q for q in queries), "the query went to our /sparql by POST"
     assert not foreign, f"the page asked other hosts: {foreign}"
+    assert not page_errors, f"JavaScript errors: {page_errors}"
+
+
+def _sparql(base: str, query: str) -> list[dict]:
+    request = Request(base + "sparql?" + urlencode({"query": query}),
+                      headers={"Accept": "application/sparql-results+json"})
+    with urlopen(request, timeout=30) as response:
+        return json.load(response)["results"]["bindings"]
+
+
+def test_school_page_language_map_and_district(browser, ui_server: str) -> None:
+    """A school's page in ky, ru and en, its map with the school's marker, then its district."""
+    emis = ui_server + "def/emis#"
+    geo = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+    name = "https://schema.org/name"
+    [row] = _sparql(ui_server, f"""
+        SELECT ?school ?lat ?long ?district ?ky ?ru ?en WHERE {{
+          ?school <{emis}district> ?district ; <{geo}lat> ?lat ; <{geo}long> ?long .
+          ?district <{name}> ?ky, ?ru, ?en .
+          FILTER(lang(?ky) = "ky" && lang(?ru) = "ru" && lang(?en) = "en")
+        }} ORDER BY ?school LIMIT 1""")
+    school, district = row["school"]["value"], row["district"]["value"]
+    lat, long = float(row["lat"]["value"]), float(row["long"]["value"])
+    district_names = {lang: row[lang]["value"] for lang in ("ky", "ru", "en")}
+    own = urlsplit(ui_server).netloc
+    foreign: list[str] = []
+    page_errors: list[str] = []
+    context = browser.new_context(locale="ky")
+    page = context.new_page()
+
+    def only_our_server(route) -> None:
+        if urlsplit(route.request.url).netloc == own:
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_our_server)
+    page.on("pageerror", lambda err: page_errors.append(str(err)))
+    district_link = page.locator(f'table.props a[href="{district}"]').first
+    try:
+        response = page.goto(school + "?lang=ky", wait_until="load")  # /id/ -> 303 -> /doc/
+        assert response is not None and response.status == 200
+        assert "/doc/school/" in page.url
+        seen = {}
+        for lang in ("ky", "ru", "en"):
+            if lang != "ky":
+                page.click(f'header .langs a[hreflang="{lang}"]')
+                page.wait_for_url(f"**/doc/school/*?lang={lang}")
+            assert page.locator("html").get_attribute("lang") == lang
+            assert page.locator(f'header .langs a[hreflang="{lang}"]').get_attribute(
+                "aria-current") == "true"
+            seen[lang] = (district_link.inner_text().strip(),
+                          page.locator("section.map h2").inner_text().strip())
+        assert {lang: s[0] for lang, s in seen.items()} == district_names
+        assert len({s[1] for s in seen.values()}) == 3, seen  # the map's heading, per language
+
+        # the Leaflet map, drawn by the vendored library, with one marker at the school
+        page.wait_for_selector("#map.leaflet-container[data-ready='1']", timeout=15000)
+        marker = page.locator("#map .leaflet-marker-icon")
+        assert marker.count() == 1
+        assert float(marker.get_attribute("data-lat")) == pytest.approx(lat)
+        assert float(marker.get_attribute("data-long")) == pytest.approx(long)
+        assert page.locator("#map .leaflet-tile").count() == 0  # no tile layer by default
+        assert float(page.locator("p.coords .lat").inner_text()) == pytest.approx(lat)
+        assert float(page.locator("p.coords .long").inner_text()) == pytest.approx(long)
+
+        # follow the link to the district: /id/district/... -> 303 -> its page
+        district_link.click()
+        page.wait_for_url("**/doc/district/*")
+        assert page.url.split("?")[0].rsplit("/", 1)[1] == district.rsplit("/", 1)[1]
+        assert page.locator("h1").inner_text().strip() in district_names.values()
+        page.wait_for_selector("#map.leaflet-container[data-ready]", timeout=15000)
+        assert page.locator("#map .leaflet-marker-icon").count() >= 1
+        assert page.locator(f'details.coords a[href="{school}"]').count() == 1
+    finally:
+        context.close()
+    assert not foreign, f"the pages asked other hosts: {foreign}"
     assert not page_errors, f"JavaScript errors: {page_errors}"

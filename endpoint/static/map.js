@@ -20,8 +20,6 @@
     label.textContent = p.name;
     if (p.href) label.href = p.href;
     marker.bindPopup(label);
-    var icon = marker.getElement();
-    if (icon) { icon.dataset.lat = String(p.lat); icon.dataset.long = String(p.long); }
     return marker;
   });
   if (markers.length === 1) {
@@ -30,5 +28,10 @@
     map.fitBounds(L.featureGroup(markers).getBounds(), { padding: [20, 20], maxZoom: 13 });
   }
   L.control.scale({ imperial: false }).addTo(map);
+  // the icons exist once the map has a view: mark them with their coordinates (for tests, tools)
+  markers.forEach(function (marker) {
+    var icon = marker.getElement(), at = marker.getLatLng();
+    if (icon) { icon.dataset.lat = String(at.lat); icon.dataset.long = String(at.lng); }
+  });
   element.dataset.ready = String(markers.length);
 })();
