@@ -1,0 +1,292 @@
+"""Browse and search: /list/{type} pages in HTML, JSON-LD and CSV; /search?q= by any name."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pandas as pd
+import pyoxigraph as ox
+import pytest
+import rdflib
+from pyld import jsonld
+
+from emis_lod.endpoint import create_app
+from emis_lod.endpoint.browse import LIST_TYPES, skeleton
+from emis_lod.loaders import releases
+from emis_lod.settings import load_settings
+from emis_lod.uris import TYPES
+
+from serverutil import SCHOOL, SCHOOLS, STAFF_POSTS, free_port, make_release, sample_data
+
+HYDRA = rdflib.Namespace("http://www.w3.org/ns/hydra/core#")
+SCHEMA = rdflib.Namespace("https://schema.org/")
+
+
+def loader(client):
+    """pyld fetching the published context through the test client."""
+    def load(url, options=None):
+        response = client.get("/" + url.split("/", 3)[3])
+        assert response.status_code == 200, url
+        return {"contextUrl": None, "documentUrl": url, "document": response.get_json()}
+    return load
+
+
+def to_graph(client, document) -> rdflib.Graph:
+    nquads = jsonld.to_rdf(document, {"format": "application/n-quads",
+                                      "documentLoader": loader(client)})
+    return rdflib.Graph().parse(data=nquads, format="nt")
+
+
+def links(response) -> dict[str, str]:
+    """``rel -> URL`` of the Link header (alternates left out)."""
+    out = {}
+    for url, rel in re.findall(r'<([^>]+)>; rel="([a-z]+)"', response.headers.get("Link", "")):
+        if rel != "alternate":
+            out[rel] = url
+    return out
+
+
+def local(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+# ------------------------------------------------------------------ lists (sample data)
+
+def test_every_type_is_listable_in_every_format(client, site) -> None:
+    _, base = site
+    assert set(LIST_TYPES) == set(TYPES)
+    for type_ in TYPES:
+        html = client.get(f"/list/{type_}", headers={"Accept": "text/html"})
+        assert html.status_code == 200, type_
+        assert html.mimetype == "text/html" and "Accept" in html.headers["Vary"]
+        as_csv = client.get(f"/list/{type_}.csv")
+        assert as_csv.status_code == 200 and as_csv.mimetype == "text/csv", type_
+        table = pd.read_csv(io.StringIO(as_csv.get_data(as_text=True)), dtype=str)
+        total = int(as_csv.headers["EMIS-Total-Count"])
+        assert len(table) == min(total, 50) and total > 0, type_
+        assert (table["type"] == type_).all()
+        assert table["id"].str.startswith(f"{base}id/{type_}/").all()
+        as_jsonld = client.get(f"/list/{type_}", headers={"Accept": "application/ld+json"})
+        assert as_jsonld.status_code == 200 and as_jsonld.mimetype == "application/ld+json"
+        document = as_jsonld.get_json()
+        assert document["@context"] == f"{base}context/v1.jsonld"
+        assert document["totalItems"] == total
+        graph = to_graph(client, document)
+        collection = rdflib.URIRef(f"{base}list/{type_}")
+        assert (collection, rdflib.RDF.type, HYDRA.Collection) in graph
+        assert (collection, HYDRA.totalItems, rdflib.Literal(total)) in graph
+        members = set(graph.objects(collection, HYDRA.member))
+        assert members == {rdflib.URIRef(i) for i in table["id"]}, type_
+        for member in (f"/list/{type_}?format=csv", f"/list/{type_}.html"):
+            assert client.get(member).status_code == 200
+
+
+def test_a_school_list_shows_names_in_the_page_language(client, site) -> None:
+    _, base = site
+    page = client.get("/list/school?lang=ru").get_data(as_text=True)
+    assert "Гимназия села Лебединовка" in page and f'href="{base}id/school/41101002"' in page
+    assert "Чуйская область" in page
+    page = client.get("/list/school", headers={"Accept-Language": "ky"}).get_data(as_text=True)
+    assert "Лебединовка айылындагы гимназия" in page
+    table = pd.read_csv(io.StringIO(client.get("/list/school.csv").get_data(as_text=True)),
+                        dtype=str)
+    assert set(table["key"]) == set(SCHOOLS)
+    row = table.set_index("key").loc[SCHOOL]
+    assert row["name_ru"] == "Средняя школа №1 села Аламедин"
+    assert row["district"] == f"{base}id/district/KG-C-01"
+
+
+def test_schools_by_region_and_district(client, site) -> None:
+    _, base = site
+    in_region = pd.read_csv(io.StringIO(client.get(
+        "/list/school.csv?region=KG-C").get_data(as_text=True)), dtype=str)
+    assert set(in_region["key"]) == {"41101001", "41101002"}
+    in_district = pd.read_csv(io.StringIO(client.get(
+        "/list/school.csv?district=KG-GB-01").get_data(as_text=True)), dtype=str)
+    assert set(in_district["key"]) == {"21101001"}
+    districts = client.get("/list/district.jsonld?region=KG-GB").get_json()
+    assert [m["id"] for m in districts["member"]] == [f"{base}id/district/KG-GB-01"]
+    lines = client.get(f"/list/finance.csv?school={SCHOOL}")
+    assert int(lines.headers["EMIS-Total-Count"]) == 8
+    assert client.get("/list/finance.csv?region=KG-GB").headers["EMIS-Total-Count"] == "0"
+    html = client.get("/list/school?region=KG-C&lang=en").get_data(as_text=True)
+    assert "Chüy Region" in html and "Гимназия №5" not in html
+
+
+@pytest.mark.parametrize("accept, mimetype", [
+    ("text/html", "text/html"), ("application/ld+json", "application/problem+json"),
+    ("text/csv", "text/plain")])
+def test_an_unknown_region_is_404_in_the_asked_format(client, accept, mimetype) -> None:
+    response = client.get("/list/school?region=KG-XX", headers={"Accept": accept})
+    assert response.status_code == 404 and response.mimetype == mimetype
+    assert "KG-XX" in response.get_data(as_text=True)
+    assert client.get("/list/school.jsonld?district=nowhere").status_code == 404
+    assert client.get("/list/school.csv?district=nowhere").mimetype == "text/plain"
+    assert client.get("/list/nothing").status_code == 404
+    assert client.get("/list/region?district=KG-C-01").status_code == 400
+    assert client.get("/list/school?page=0").status_code == 400
+    assert client.get("/list/school?size=100000").status_code == 400
+
+
+def test_pagination(client, site) -> None:
+    _, base = site
+    first = client.get("/list/school.csv?size=2")
+    assert first.headers["EMIS-Total-Count"] == "3"
+    rels = links(first)
+    assert "prev" not in rels and rels["next"] == f"{base}list/school.csv?size=2&page=2"
+    assert rels["last"] == rels["next"] and rels["first"] == f"{base}list/school.csv?size=2"
+    last = client.get(local(rels["next"]))
+    assert "next" not in links(last) and links(last)["prev"] == rels["first"]
+    keys = [pd.read_csv(io.StringIO(r.get_data(as_text=True)), dtype=str)["key"].tolist()
+            for r in (first, last)]
+    assert len(keys[0]) == 2 and len(keys[1]) == 1
+    assert sorted(keys[0] + keys[1]) == sorted(SCHOOLS)  # every school once, none twice
+    assert client.get("/list/school?size=2&page=3").status_code == 404
+    view = client.get("/list/school?size=2&page=2",
+                      headers={"Accept": "application/ld+json"}).get_json()["view"]
+    assert view["previous"] == f"{base}list/school?size=2&page=1" and "next" not in view
+    assert view["last"] == view["id"] == f"{base}list/school?size=2&page=2"
+    html = client.get("/list/school?size=2", headers={"Accept": "text/html"})
+    assert f'rel="next" href="{base}list/school?size=2&amp;page=2"' in html.get_data(as_text=True)
+
+
+def test_staff_posts_are_listed_under_their_pseudonyms_only(client, site) -> None:
+    table = pd.read_csv(io.StringIO(client.get("/list/staff.csv").get_data(as_text=True)),
+                        dtype=str)
+    assert set(table["key"]) == set(STAFF_POSTS)
+    assert table[["name_ky", "name_ru", "name_en", "name"]].isna().all().all()
+    document = client.get("/list/staff.jsonld").get_json()
+    for member in document["member"]:
+        assert set(member) <= {"id", "type", "school"}
+
+
+def test_staff_lists_are_gone_with_aggregate_publication(tmp_path) -> None:
+    base = f"http://127.0.0.1:{free_port()}/"
+    release = make_release(tmp_path, sample_data(base), base)
+    manifest = releases.read_manifest(release)
+    manifest["staff_publication"] = "aggregates"
+    (release / releases.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    client = create_app(tmp_path, load_settings(base_uri=base)).test_client()
+    for type_ in ("staff", "training"):
+        response = client.get(f"/list/{type_}.jsonld")
+        assert response.status_code == 404 and "aggregates" in response.get_json()["detail"]
+    assert client.get("/list/staff-summary.csv").status_code == 200
+
+
+# ------------------------------------------------------------------ search (sample data)
+
+def test_skeleton_merges_spellings() -> None:
+    assert skeleton("с. Лебединовка") == skeleton("S. LEBEDINOVKA") == "s lebedinovka"
+    assert skeleton("Токтогул") == skeleton("toktogul") == skeleton("TOKTOGUL")
+    assert skeleton("Жалал-Абад") == skeleton("Jalal-Abad") == skeleton("Dzhalal-Abad")
+    assert skeleton("Ысык-Көл") == skeleton("Ысык-Кол") == skeleton("Issyk-Köl")
+    assert skeleton("Аламүдүн") == skeleton("Аламудун") == skeleton("Alamüdün")
+    assert skeleton("Кеңеш") == skeleton("Кенеш") == skeleton("Kengesh")
+
+
+def _search(client, q: str, **params) -> pd.DataFrame:
+    response = client.get("/search", query_string={"q": q, "format": "csv", **params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return pd.read_csv(io.StringIO(response.get_data(as_text=True)), dtype=str)
+
+
+@pytest.mark.parametrize("q", ["Гимназия села Лебединовка", "лебединовка", "LEBEDINOVKA",
+                               "lebedinovka", "Lebedinovka gimnaziia", "Лебединовка айылындагы",
+                               "41101002"])
+def test_search_finds_a_school_by_any_name(client, site, q) -> None:
+    _, base = site
+    found = _search(client, q)
+    assert found["id"].iloc[0] == f"{base}id/school/41101002", q
+
+
+def test_search_ranks_exact_and_prefix_matches_first(client, site) -> None:
+    _, base = site
+    found = _search(client, "alamudun")
+    assert found["id"].iloc[0] == f"{base}id/district/KG-C-01"  # a name starting with it
+    assert f"{base}id/school/41101001" in set(found["id"])
+    only_schools = _search(client, "alamudun", type="school")
+    assert set(only_schools["type"]) == {"school"}
+    assert _search(client, "Бишкек шаары")["id"].iloc[0] == f"{base}id/region/KG-GB"
+    assert _search(client, "гимназия").shape[0] == 2
+    assert _search(client, "nothing like this").empty
+
+
+def test_search_in_html_and_jsonld(client, site) -> None:
+    _, base = site
+    page = client.get("/search?q=lebedinovka&lang=ru", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert f'href="{base}id/school/41101002"' in page.get_data(as_text=True)
+    assert "Гимназия села Лебединовка" in page.get_data(as_text=True)
+    empty = client.get("/search", headers={"Accept": "text/html"})
+    assert empty.status_code == 200 and 'name="q"' in empty.get_data(as_text=True)
+    assert client.get("/search?format=jsonld").status_code == 400
+    document = client.get("/search?q=gimnaziia", headers={"Accept": "application/ld+json"})
+    graph = to_graph(client, document.get_json())
+    members = set(graph.objects(rdflib.URIRef(f"{base}search?q=gimnaziia"), HYDRA.member))
+    assert members == {rdflib.URIRef(f"{base}id/school/{c}") for c in ("21101001", "41101002")}
+
+
+def test_home_page_links_the_lists_and_the_search(client) -> None:
+    page = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'action="/search"' in page and "/list/school" in page
+
+
+# ------------------------------------------------------------------ the real 50-school build
+
+@pytest.fixture(scope="module")
+def built_client(built):
+    return create_app(built.store, load_settings(base_uri=built.base_uri)).test_client()
+
+
+def _names(built) -> list[tuple[str, str, str]]:
+    store = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
+    try:
+        rows = store.query(
+            "SELECT ?s ?name WHERE { ?s a <http://data.test/def/emis#School> ; "
+            "<https://schema.org/name> ?name }", use_default_graph_as_union=True)
+        return sorted((r["s"].value, r["name"].value, r["name"].language) for r in rows)
+    finally:
+        del store
+
+
+# a transliteration unlike the one the search uses (BGN/PCGN-like, Kyrgyz letters as ng/ü/ö)
+TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяңүө",
+                    ["a", "b", "v", "g", "d", "e", "yo", "zh", "z", "i", "y", "k", "l", "m",
+                     "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch",
+                     "", "y", "'", "e", "yu", "ya", "ng", "ü", "ö"], strict=True))
+
+
+def translit(text: str) -> str:
+    return "".join(TRANSLIT.get(ch, TRANSLIT.get(ch.lower(), ch).upper() if ch.isupper()
+                                else ch) for ch in text)
+
+
+def test_search_finds_every_built_school_by_its_names(built, built_client) -> None:
+    names = _names(built)
+    assert len({s for s, _, _ in names}) == 50
+    for iri, name, _ in names:
+        for q in (name, name.upper(), translit(name), translit(name).lower()):
+            response = built_client.get("/search", query_string={"q": q, "format": "csv"})
+            found = pd.read_csv(io.StringIO(response.get_data(as_text=True)), dtype=str)
+            assert iri in set(found["id"]), (q, name)
+
+
+def test_built_lists_page_through_every_school(built, built_client) -> None:
+    seen: list[str] = []
+    url = "/list/school.csv?size=7"
+    while url:
+        response = built_client.get(url)
+        assert response.headers["EMIS-Total-Count"] == "50"
+        seen += pd.read_csv(io.StringIO(response.get_data(as_text=True)), dtype=str)["key"].tolist()
+        url = local(links(response)["next"]) if "next" in links(response) else ""
+    assert len(seen) == len(set(seen)) == 50
+    regions = pd.read_csv(io.StringIO(built_client.get("/list/region.csv").get_data(as_text=True)),
+                          dtype=str)
+    counted = 0
+    for code in regions["key"]:
+        response = built_client.get(f"/list/school.jsonld?region={code}&size=500")
+        assert response.status_code == 200
+        counted += response.get_json()["totalItems"]
+    assert counted == 50
