@@ -10,6 +10,8 @@ Everything the platform mints lives under one configurable base:
 - ``{base}list/{type}``            the list of every thing of a type (pages: ``?page=N&size=M``;
   schools also ``?region=KG-C&district=KG-C-01``; a suffix ``.csv``/``.jsonld``/``.html``)
 - ``{base}search?q=...``           the name search (schools, districts, regions)
+- ``{base}dumps/`` and ``{base}dumps/{file}``  bulk downloads of the current release
+- ``{base}id/catalog/emis``        the DCAT catalogue (303 to ``{base}doc/catalog/emis``)
 
 Keys are stable source codes, percent-encoded where they hold characters that
 are not safe in a path segment.
@@ -106,6 +108,18 @@ class Uris:
     @property
     def dataset(self) -> str:
         return f"{self.base}id/dataset/emis"
+
+    @property
+    def dumps(self) -> str:
+        """The list of bulk downloads of the current release."""
+        return f"{self.base}dumps/"
+
+    def dump(self, file: str) -> str:
+        return f"{self.base}dumps/{encode_key(file)}"
+
+    @property
+    def catalog(self) -> str:
+        return f"{self.base}id/catalog/emis"
 
     def split_id(self, iri: str) -> tuple[str, str] | None:
         """``(type, key)`` for one of our ``/id/`` URIs, else None."""

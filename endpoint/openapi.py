@@ -165,6 +165,29 @@ def spec(base: str) -> dict[str, Any]:
             "/doc/dataset/{name}": _document_get(
                 "the dataset's VoID description (name: emis, with an optional suffix)",
                 [_param("name", "path", "emis[.html|.ttl|.jsonld|.nt|.rdf]", required=True)]),
+            "/id/catalog/emis": _see_other("the DCAT catalogue: 303 to its document", []),
+            "/doc/catalog/{name}": _document_get(
+                "the DCAT catalogue: a dataset per domain, distributions (the dumps), the "
+                "SPARQL endpoint as a data service (name: emis, with an optional suffix)",
+                [_param("name", "path", "emis[.html|.ttl|.jsonld|.nt|.rdf]", required=True)]),
+            "/dumps/": {"get": {
+                "summary": "the bulk downloads of the served release (file, bytes, sha256, "
+                           "media type, url)",
+                "parameters": [_param("format", "query", "the answer's format, instead of "
+                                      "Accept", schema={"type": "string",
+                                                        "enum": ["html", "json"]})],
+                "responses": {"200": {"description": "HTML or JSON list", "content": {
+                    "text/html": {}, "application/json": {}}}, "406": NOT_ACCEPTABLE}}},
+            "/dumps/{name}": {"get": {
+                "summary": "one dump file: emis.nq.gz, emis.trig.gz (application/gzip "
+                           "downloads, no Content-Encoding), {table}.csv, "
+                           "{table}.csv-metadata.json (CSVW), SHA256SUMS; index.json and "
+                           "index.html are the list",
+                "parameters": [_param("name", "path", "the file name", required=True)],
+                "responses": {"200": {"description": "the file, as the build wrote it", "content": {
+                    "application/gzip": {}, "text/csv": {}, "application/csvm+json": {},
+                    "text/plain": {}}}, "304": {"description": "not modified"},
+                    "404": NOT_FOUND}}},
             "/def/emis": _document_get("the ontology", []),
             "/def/emis.{suffix}": _document_get("the ontology in one format", [_param(
                 "suffix", "path", "format suffix", required=True,

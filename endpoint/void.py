@@ -6,7 +6,8 @@
   RDF/XML, chosen like every other document (suffix, ``?format=``, ``Accept``).
 
 The description carries title, description, licence and publisher (``dcterms``), the SPARQL
-endpoint, the URI space ``{base}id/``, the release's triple count (from its manifest), one
+endpoint, the URI space ``{base}id/``, the RDF dumps (``void:dataDump``), the release's
+triple count (from its manifest), one
 class partition per class and one property partition per property with their counts (counted
 from the store on the first request for a release, then kept), the vocabularies used, example
 resources, and one subset per named graph with its triple count.
@@ -23,6 +24,7 @@ from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML
+from emis_lod.loaders import dumps
 
 from . import Release, release
 from .documents import CACHE_CONTROL, choose_document_format, link_header, render_rdf
@@ -126,6 +128,9 @@ def description(rel: Release) -> list[ox.Triple]:
             str(manifest["built_at"]),
             datatype=n("http://www.w3.org/2001/XMLSchema#dateTime"))))
     t += [ox.Triple(ds, n(VOID + "vocabulary"), n(v)) for v in VOCABULARIES]
+    # the RDF dumps of the release (the CSV tables are listed in the DCAT catalogue)
+    t += [ox.Triple(ds, n(VOID + "dataDump"), n(rel.uris.dump(d["file"])))
+          for d in manifest.get("dumps", []) if dumps.inner_media_type(d["file"])]
     if isinstance(manifest.get("triples"), int):
         t.append(ox.Triple(ds, n(VOID + "triples"), integer(manifest["triples"])))
     t += [ox.Triple(ds, n(VOID + "exampleResource"), n(iri)) for iri, _ in stats["examples"]]

@@ -24,7 +24,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
-from . import releases
+from . import dumps, releases
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
 from .mapper import MappedTable, map_table
@@ -291,6 +291,9 @@ def build(source: Path, store_dir: Path, settings: Settings,
             _drop_people(store, mappings, uris)
         triples = len(store)
         per_graph = _triples_per_graph(store)
+        mark = lap("write", mark)
+        dump_files = dumps.write_dumps(store, staging, uris)
+        mark = lap("dumps", mark)
         del store          # closes the database before the directory is renamed
         gc.collect()
         _write_validation_report(staging, violations)
@@ -322,6 +325,7 @@ def build(source: Path, store_dir: Path, settings: Settings,
             "shacl_violations": len(violations),
             "tables": {t.table: asdict(t) for t in tables},
             "skipped_tables": [m.table for m in mappings if m.table not in sources],
+            "dumps": dump_files,
         })
         final = releases.finish_release(store_dir, staging, release_id)
     except BaseException:

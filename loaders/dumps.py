@@ -1,0 +1,171 @@
+"""Bulk downloads of a release, written by every build into ``RELEASE/dumps/``.
+
+- ``emis.nq.gz``: the whole release (every named graph) as gzipped N-Quads, streamed from the
+  store (``Store.dump``) through gzip; never through rdflib.
+- ``emis.trig.gz``: the same dataset as gzipped TriG (Turtle with the named graphs kept), for
+  readers who prefer prefixed, grouped Turtle; also streamed from the store.
+- ``{table}.csv`` with ``{table}.csv-metadata.json`` (W3C CSVW): tables of the main resources,
+  each the answer of a SPARQL SELECT in ``mappings/dumps/{table}.rq`` (SPARQL CSV results:
+  IRIs and literal values as plain cells). Staff appear only as per-school summaries.
+- ``SHA256SUMS``: ``sha256sum -c`` compatible checksums of every other file.
+
+A ``.rq`` file declares its columns in comments, one per SELECT variable, in order::
+
+    # column NAME DATATYPE [PROPERTY]
+
+DATATYPE is a CSVW/XSD base datatype name (``string``, ``decimal``, ``anyURI``, ...); PROPERTY a
+prefixed name (``emis:pupils``) that becomes the column's ``propertyUrl``. The first column is
+the resource's IRI and is the table's ``aboutUrl``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from emis_lod.formats import NQUADS, RESULTS_CSV, TRIG
+from emis_lod.namespaces import prefixes
+from emis_lod.uris import Uris
+
+from .errors import BuildError
+from .mapping_spec import bundled_mapping_dir
+
+DUMPS = "dumps"
+NQUADS_FILE = "emis.nq.gz"
+TRIG_FILE = "emis.trig.gz"
+SUMS_FILE = "SHA256SUMS"
+GZIP = "application/gzip"
+CSVW_METADATA = "application/csvm+json"
+_COLUMN = re.compile(r"^#\s*column\s+(\w+)\s+(\w+)(?:\s+(\S+))?\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    datatype: str
+    property: str | None
+
+
+def table_queries() -> list[Path]:
+    """The SELECT queries whose answers are published as CSV (``mappings/dumps/*.rq``)."""
+    return sorted((bundled_mapping_dir() / "dumps").glob("*.rq"))
+
+
+def columns(query: str) -> list[Column]:
+    return [Column(name, datatype, prop) for name, datatype, prop in _COLUMN.findall(query)]
+
+
+def description(query: str) -> str:
+    first = query.lstrip().splitlines()[0] if query.strip() else ""
+    return first.lstrip("#").strip()
+
+
+def media_type(name: str) -> str:
+    """The media type a dump file is served as (``.gz`` files as gzip downloads)."""
+    if name.endswith(".gz"):
+        return GZIP
+    if name.endswith(".csv-metadata.json"):
+        return CSVW_METADATA
+    if name.endswith(".csv"):
+        return RESULTS_CSV.content_type
+    return "text/plain; charset=utf-8"
+
+
+def inner_media_type(name: str) -> str | None:
+    """For a compressed dump, the media type of what is inside (for DCAT's packaging)."""
+    if name.endswith(NQUADS.extension + ".gz"):
+        return NQUADS.media_type
+    if name.endswith(TRIG.extension + ".gz"):
+        return TRIG.media_type
+    return None
+
+
+def _expand(curie: str, pre: dict[str, str]) -> str:
+    prefix, _, local = curie.partition(":")
+    if prefix not in pre:
+        raise BuildError(f"unknown prefix in dump column property {curie}")
+    return pre[prefix] + local
+
+
+def _gzip_dump(store: ox.Store, path: Path, fmt: ox.RdfFormat, pre: dict[str, str]) -> None:
+    kwargs: dict[str, Any] = {"prefixes": pre} if fmt is ox.RdfFormat.TRIG else {}
+    # mtime=0: the same store gives byte-identical files
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
+                                                filename="") as out:
+        store.dump(out, format=fmt, **kwargs)
+
+
+def _csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
+               pre: dict[str, str]) -> dict[str, Any]:
+    query = query_path.read_text(encoding="utf-8")
+    cols = columns(query)
+    name = query_path.stem
+    answer = store.query(query, base_iri=uris.base, prefixes=pre, use_default_graph_as_union=True)
+    if not isinstance(answer, ox.QuerySolutions):
+        raise BuildError(f"{query_path}: a dump query must be a SELECT query")
+    variables = [v.value for v in answer.variables]
+    if variables != [c.name for c in cols]:
+        raise BuildError(f"{query_path}: '# column' comments {[c.name for c in cols]} do not "
+                         f"match the SELECT variables {variables}")
+    csv_path = out_dir / f"{name}.csv"
+    with open(csv_path, "wb") as out:
+        answer.serialize(out, ox.QueryResultsFormat.CSV)
+    schema_columns = []
+    for c in cols:
+        column: dict[str, Any] = {"name": c.name, "titles": c.name, "datatype": c.datatype,
+                                  "required": False}
+        if c.property:
+            column["propertyUrl"] = _expand(c.property, pre)
+        if c.datatype == "anyURI":
+            column["valueUrl"] = "{+" + c.name + "}"
+        schema_columns.append(column)
+    schema_columns[0]["required"] = True
+    schema_columns[0]["suppressOutput"] = True
+    metadata = {
+        "@context": ["http://www.w3.org/ns/csvw", {"@language": "en"}],
+        "url": csv_path.name,
+        "dc:title": name.replace("-", " "),
+        "dc:description": description(query),
+        "dialect": {"header": True, "lineTerminators": ["\r\n", "\n"]},
+        "tableSchema": {"columns": schema_columns, "primaryKey": cols[0].name,
+                        "aboutUrl": "{+" + cols[0].name + "}"},
+    }
+    (out_dir / f"{name}.csv-metadata.json").write_text(
+        json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return metadata
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_dumps(store: ox.Store, release_dir: Path, uris: Uris) -> list[dict[str, Any]]:
+    """Write every dump of a release; the manifest's list: file, bytes, sha256, media type."""
+    out_dir = Path(release_dir) / DUMPS
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir()
+    pre = prefixes(uris)
+    _gzip_dump(store, out_dir / NQUADS_FILE, ox.RdfFormat.N_QUADS, pre)
+    _gzip_dump(store, out_dir / TRIG_FILE, ox.RdfFormat.TRIG, pre)
+    for query_path in table_queries():
+        _csv_table(store, query_path, out_dir, uris, pre)
+    listing = []
+    for path in sorted(out_dir.iterdir()):
+        listing.append({"file": path.name, "bytes": path.stat().st_size, "sha256": sha256(path),
+                        "media_type": media_type(path.name)})
+    (out_dir / SUMS_FILE).write_text("".join(f"{d['sha256']}  {d['file']}\n" for d in listing),
+                                     encoding="utf-8")
+    return listing

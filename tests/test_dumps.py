@@ -1,0 +1,168 @@
+"""Every build writes bulk dumps into the release (gzipped N-Quads and TriG, CSV tables with CSVW
+metadata, SHA256SUMS), lists them in its manifest, and the endpoint serves them."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from emis_lod.endpoint import create_app
+from emis_lod.generator import generate
+from emis_lod.loaders import dumps, releases
+from emis_lod.loaders.build import build
+from emis_lod.settings import load_settings
+
+BASE = "http://data.test/"
+TABLES = ("buildings", "finance", "provision", "schools", "staff-summaries")
+# the class of the resource each CSV row is about (its first column)
+ROW_CLASS = {"schools": "School", "finance": "FinanceLine", "provision": "TextbookProvision",
+             "buildings": "Building", "staff-summaries": "StaffSummary"}
+
+
+@pytest.fixture(scope="module")
+def dump_dir(built) -> Path:
+    return built.release_dir / dumps.DUMPS
+
+
+@pytest.fixture(scope="module")
+def store(built):
+    s = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
+    yield s
+    del s
+
+
+def count(store: ox.Store, query: str) -> int:
+    return int(next(iter(store.query(query, use_default_graph_as_union=True)))[0].value)
+
+
+def test_every_dump_is_written_and_listed(built, dump_dir) -> None:
+    names = {p.name for p in dump_dir.iterdir()}
+    expected = {dumps.NQUADS_FILE, dumps.TRIG_FILE, dumps.SUMS_FILE}
+    expected |= {f"{t}.csv" for t in TABLES} | {f"{t}.csv-metadata.json" for t in TABLES}
+    assert names == expected
+    manifest = releases.read_manifest(built.release_dir)
+    listed = {d["file"]: d for d in manifest["dumps"]}
+    assert set(listed) == expected - {dumps.SUMS_FILE}
+    for name, d in listed.items():
+        data = (dump_dir / name).read_bytes()
+        assert d["bytes"] == len(data) and d["sha256"] == hashlib.sha256(data).hexdigest()
+    assert "dumps" in built.phases
+
+
+def test_checksums_verify(dump_dir) -> None:
+    lines = (dump_dir / dumps.SUMS_FILE).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(list(dump_dir.iterdir())) - 1
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((dump_dir / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_nquads_dump_holds_the_whole_store(dump_dir, store) -> None:
+    copy = ox.Store()
+    copy.load(gzip.decompress((dump_dir / dumps.NQUADS_FILE).read_bytes()),
+              format=ox.RdfFormat.N_QUADS)
+    assert len(copy) == len(store)
+    graphs = {g.value for g in store.named_graphs()}
+    assert {g.value for g in copy.named_graphs()} == graphs and f"{BASE}graph/schools" in graphs
+
+
+def test_trig_dump_parses_in_pyoxigraph_to_the_same_dataset(dump_dir, store) -> None:
+    copy = ox.Store()
+    copy.load(gzip.decompress((dump_dir / dumps.TRIG_FILE).read_bytes()), format=ox.RdfFormat.TRIG)
+    assert len(copy) == len(store)
+
+
+def test_turtle_dump_of_a_small_build_parses_in_rdflib(tmp_path) -> None:
+    generate(tmp_path / "src", schools=4, seed=3)
+    report = build(tmp_path / "src", tmp_path / "store", load_settings(base_uri=BASE),
+                   echo=lambda *_: None)
+    data = gzip.decompress((report.release_dir / dumps.DUMPS / dumps.TRIG_FILE).read_bytes())
+    dataset = rdflib.Dataset()
+    dataset.parse(data=data.decode("utf-8"), format="trig")
+    assert sum(1 for _ in dataset.quads((None, None, None, None))) == report.triples
+    assert dataset.graph(rdflib.URIRef(f"{BASE}graph/schools")).value(
+        predicate=rdflib.RDF.type, object=rdflib.URIRef(f"{BASE}def/emis#School")) is not None
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_csv_tables_match_the_store_and_their_csvw_metadata(dump_dir, store, table) -> None:
+    frame = pd.read_csv(dump_dir / f"{table}.csv", dtype=str, keep_default_na=False)
+    cls = f"{BASE}def/emis#{ROW_CLASS[table]}"
+    n = count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{cls}> }}")
+    assert n > 0 and len(frame) == n
+    assert frame.iloc[:, 0].is_unique and frame.iloc[:, 0].str.startswith(f"{BASE}id/").all()
+    meta = json.loads((dump_dir / f"{table}.csv-metadata.json").read_text(encoding="utf-8"))
+    assert meta["url"] == f"{table}.csv"
+    assert "http://www.w3.org/ns/csvw" in meta["@context"]
+    columns = meta["tableSchema"]["columns"]
+    assert [c["titles"] for c in columns] == list(frame.columns) == [c["name"] for c in columns]
+    for c in columns:
+        assert c["datatype"] in {"string", "anyURI", "decimal", "integer", "nonNegativeInteger",
+                                 "boolean", "date", "gYear"}
+        assert c.get("propertyUrl", "http").startswith("http")
+        if c["datatype"] == "anyURI":
+            assert (frame[c["name"]].eq("") | frame[c["name"]].str.startswith("http")).all()
+    assert meta["tableSchema"]["aboutUrl"] == "{+" + columns[0]["name"] + "}"
+
+
+def test_csv_values_are_those_of_the_store(dump_dir, store) -> None:
+    schools = pd.read_csv(dump_dir / "schools.csv", dtype={"school_code": str})
+    pupils = count(store, f"SELECT (SUM(?p) AS ?n) WHERE {{ ?s <{BASE}def/emis#pupils> ?p }}")
+    assert schools["pupils"].sum() == pupils
+    finance = pd.read_csv(dump_dir / "finance.csv")
+    actual = next(iter(store.query(
+        f"SELECT (SUM(?a) AS ?n) WHERE {{ ?s a <{BASE}def/emis#FinanceLine> ; "
+        f"<{BASE}def/emis#actualAmount> ?a }}", use_default_graph_as_union=True)))[0].value
+    assert finance["actual_amount"].sum() == pytest.approx(float(actual))
+
+
+def test_no_individual_staff_row_in_any_table(dump_dir) -> None:
+    for path in dump_dir.glob("*.csv"):
+        assert "/id/staff/" not in path.read_text(encoding="utf-8"), path.name
+        assert "/id/training/" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_dumps_are_served(built) -> None:
+    client = create_app(built.store, load_settings(base_uri=built.base_uri)).test_client()
+    listing = client.get("/dumps/", headers={"Accept": "application/json"})
+    assert listing.status_code == 200 and listing.headers["Vary"] == "Accept"
+    files = {d["file"]: d for d in listing.get_json()["dumps"]}
+    assert dumps.NQUADS_FILE in files and files["schools.csv"]["url"] == f"{BASE}dumps/schools.csv"
+    html = client.get("/dumps/")
+    assert html.status_code == 200 and html.mimetype == "text/html"
+    assert "emis.nq.gz" in html.get_data(as_text=True)
+    assert client.get("/dumps/index.json").get_json()["dumps"] == listing.get_json()["dumps"]
+
+    nq = client.get(f"/dumps/{dumps.NQUADS_FILE}")
+    assert nq.status_code == 200 and nq.mimetype == "application/gzip"
+    assert "Content-Encoding" not in nq.headers
+    assert "attachment" in nq.headers["Content-Disposition"]
+    assert hashlib.sha256(nq.data).hexdigest() == files[dumps.NQUADS_FILE]["sha256"]
+    csv = client.get("/dumps/schools.csv")
+    assert csv.mimetype == "text/csv" and csv.headers["Content-Type"].endswith("charset=utf-8")
+    assert pd.read_csv(io.BytesIO(csv.data)).shape[0] > 0
+    assert client.get("/dumps/schools.csv-metadata.json").mimetype == "application/csvm+json"
+    assert client.get(f"/dumps/{dumps.SUMS_FILE}").mimetype == "text/plain"
+    assert client.get("/dumps/nothing.csv").status_code == 404
+    assert client.get("/dumps/../manifest.json").status_code == 404
+    head = client.head(f"/dumps/{dumps.NQUADS_FILE}")
+    assert head.status_code == 200
+    assert int(head.headers["Content-Length"]) == files[dumps.NQUADS_FILE]["bytes"]
+
+
+def test_void_names_the_rdf_dumps(built) -> None:
+    client = create_app(built.store, load_settings(base_uri=built.base_uri)).test_client()
+    graph = rdflib.Graph().parse(data=client.get("/doc/dataset/emis.ttl").get_data(as_text=True),
+                                 format="turtle")
+    found = set(graph.objects(rdflib.URIRef(f"{BASE}id/dataset/emis"),
+                              rdflib.URIRef("http://rdfs.org/ns/void#dataDump")))
+    assert found == {rdflib.URIRef(f"{BASE}dumps/{dumps.NQUADS_FILE}"),
+                     rdflib.URIRef(f"{BASE}dumps/{dumps.TRIG_FILE}")}
