@@ -96,3 +96,8 @@ def test_the_sparql_endpoint_is_a_data_service(catalog) -> None:
     assert (service, RDF.type, DCAT.DataService) in catalog
     assert str(catalog.value(service, DCAT.endpointURL)) == f"{BASE}sparql"
     assert rdflib.URIRef(f"{CATALOG}#registry") in set(catalog.objects(service, DCAT.servesDataset))
+
+
+def test_the_home_page_links_the_catalogue_and_the_downloads(client) -> None:
+    home = client.get("/").get_data(as_text=True)
+    assert f'href="{CATALOG}"' in home and f'href="{BASE}dumps/"' in home
