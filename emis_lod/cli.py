@@ -26,13 +26,19 @@ def main() -> None:
               help="Random seed; the same seed gives the same bytes.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory to write the EMIS export tables into.")
-def generate(schools: int, seed: int, out: Path) -> None:
+@click.option("--crosswalks", is_flag=True, default=False,
+              help="Also write a small crosswalks.csv (a few schools' synthetic codes in the "
+                   "statistics register, Wikidata and OpenStreetMap).")
+def generate(schools: int, seed: int, out: Path, crosswalks: bool) -> None:
     """Write a realistic, deliberately messy demo EMIS export."""
     from .generator import generate as run
+    from .generator.crosswalks import write_crosswalks
 
     result = run(out, schools=schools, seed=seed)
     for path in result.files:
         click.echo(f"wrote {path}")
+    if crosswalks:
+        click.echo(f"wrote {write_crosswalks(out, seed=seed)}")
 
 
 @main.command()
@@ -110,6 +116,7 @@ def demo(schools: int, seed: int, directory: Path, host: str | None, port: int |
     """Generate the demo data, build it and serve it on http://127.0.0.1:8000/."""
     from .endpoint.server import serve as run_server
     from .generator import generate as run_generator
+    from .generator.crosswalks import write_crosswalks
     from .loaders.build import build as run_build
 
     settings = load_settings(host=host, port=port, workers=workers, timeout=timeout,
@@ -118,6 +125,7 @@ def demo(schools: int, seed: int, directory: Path, host: str | None, port: int |
     settings = settings.with_overrides(base_uri=public)
     source, store = directory / "source", directory / "store"
     run_generator(source, schools=schools, seed=seed)
+    write_crosswalks(source, seed=seed)
     click.echo(f"generated {schools} schools (seed {seed}) in {source}")
     report = run_build(source, store, settings, echo=click.echo)
     click.echo(report.summary())

@@ -47,6 +47,9 @@ class MappedTable:
     subjects: pd.DataFrame            # subject IRI -> source row, for SHACL results
 
 
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def _expand(curie: str, prefixes: dict[str, str], where: str) -> str:
     if curie.startswith("<") and curie.endswith(">"):
         return curie[1:-1]
@@ -209,8 +212,9 @@ class TableMapper:
     def _object(self, obj: ObjectSpec, lexical: dict[str, pd.Series], index: pd.Index,
                 where: str) -> pd.Series:
         if obj.id is not None:
-            return nt.iri(self.uris.base + "id/" + _template(obj.id, self._keys(lexical), index,
-                                                             encode=True))
+            # an absolute template (https://www.wikidata.org/...) links outside; else an /id/ IRI
+            start = "" if _ABSOLUTE.match(obj.id) else self.uris.base + "id/"
+            return nt.iri(start + _template(obj.id, self._keys(lexical), index, encode=True))
         if obj.value is not None:
             text = _template(obj.value, self._keys(lexical), index, encode=False)
             dt = self._datatype(obj.datatype, where) if obj.datatype else None
@@ -241,6 +245,8 @@ class TableMapper:
             if res.when_any_positive:
                 rows &= pd.concat([numbers[c].fillna(0) > 0 for c in res.when_any_positive],
                                   axis=1).any(axis=1)
+            for column, value in res.when_equals:
+                rows &= self._keys(lexical)[column].eq(value).fillna(False).astype(bool)
             index = rows[rows].index
             if not len(index):
                 continue
@@ -249,7 +255,8 @@ class TableMapper:
                                                                 encode=True))
             subjects.append(pd.DataFrame({"subject": subject.str[1:-1].to_numpy(), "row": index}))
             chunk = [nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
-                f"<{_expand(res.class_, self.prefixes, where)}>", index=index))]
+                f"<{_expand(res.class_, self.prefixes, where)}>", index=index))] \
+                if res.class_ else []
             for predicate, obj in res.properties:
                 pred = _expand(predicate, self.prefixes, where)
                 spec = next((c for c in self.m.columns if c.name == obj.column), None)

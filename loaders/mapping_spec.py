@@ -67,9 +67,10 @@ class ObjectSpec:
 @dataclass(frozen=True)
 class ResourceSpec:
     id: str
-    class_: str
+    class_: str | None     # None: only adds properties to a thing another table types
     properties: tuple[tuple[str, ObjectSpec], ...]
     when_any_positive: tuple[str, ...] = ()
+    when_equals: tuple[tuple[str, str], ...] = ()   # only rows whose column has this value
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,9 @@ def parse_mapping(data: dict[str, Any], path: str = "<mapping>") -> Mapping:
                 for item in raw if isinstance(raw, list) else [raw]:
                     props.append((predicate, _object(item, loop)))
             res.append(ResourceSpec(
-                id=_substitute(spec["id"], loop), class_=spec["class"], properties=tuple(props),
-                when_any_positive=tuple(_substitute(c, loop) for c in spec.get("when_any_positive", ()))))
+                id=_substitute(spec["id"], loop), class_=spec.get("class"), properties=tuple(props),
+                when_any_positive=tuple(_substitute(c, loop) for c in spec.get("when_any_positive", ())),
+                when_equals=tuple((c, str(v)) for c, v in spec.get("when_equals", {}).items())))
     source = data["source"]
     mapping = Mapping(
         table=data["table"], title=data.get("title", data["table"]), files=tuple(source["files"]),
@@ -190,6 +192,7 @@ def _check_names(m: Mapping) -> None:
     for r in m.resources:
         used += [(n, f"resource {r.id}") for n in re.findall(r"\{(\w+)\}", r.id)]
         used += [(n, f"resource {r.id}") for n in r.when_any_positive]
+        used += [(n, f"resource {r.id}") for n, _ in r.when_equals]
         for pred, obj in r.properties:
             if obj.column:
                 used.append((obj.column, f"{r.id} {pred}"))

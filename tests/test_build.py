@@ -153,7 +153,7 @@ def test_domain_tables_are_optional(demo_source, tmp_path) -> None:
         shutil.copy(demo_source / name, source / name)
     report = build(source, tmp_path / "store", SETTINGS, echo=lambda *_: None)
     assert set(report.skipped) == {"finance", "textbooks", "textbook_provision", "staff", "training",
-                                   "buildings", "safety_assessments"}
+                                   "buildings", "safety_assessments", "crosswalks"}
     assert "(no file: the table is optional and was skipped)" in report.summary()
     assert releases.read_manifest(report.release_dir)["skipped_tables"] == report.skipped
     assert report.shacl_violations == 0
