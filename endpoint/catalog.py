@@ -44,7 +44,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
 KYRGYZSTAN = ("http://publications.europa.eu/resource/authority/country/KGZ",
-              "https://www.wikidata.org/entity/Q813")
+              "http://www.wikidata.org/entity/Q813")
 IANA = "https://www.iana.org/assignments/media-types/"
 LANGUAGES = ("ky", "ru", "en")
 
