@@ -33,17 +33,22 @@ class EmisServer(BaseApplication):  # type: ignore[misc]
             "workers": s.workers,
             "worker_class": "sync",
             "timeout": s.timeout,
-            "graceful_timeout": max(5, min(s.timeout, 30)),
+            # in-flight queries end within query_timeout, so a stop never needs to wait longer
+            "graceful_timeout": max(3, min(s.timeout, int(s.query_timeout) + 2)),
             "preload_app": False,  # build the app (and open the store) in each worker
             "proc_name": "emis-lod",
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": "info",
+            # gunicorn 23+ opens a control socket at one fixed path per user: several servers
+            # on one machine (tests, replicas) would share it and stall each other's shutdown.
+            "control_socket_disable": True,
         }
 
     def load_config(self) -> None:
         for key, value in self.options().items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:      # settings a given gunicorn version lacks are skipped
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from . import create_app
