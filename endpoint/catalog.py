@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, redirect, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
@@ -30,7 +30,14 @@ from emis_lod.formats import DOCUMENT_FORMATS, HTML
 from emis_lod.loaders import dumps as dump_files
 
 from . import Release, release
-from .documents import CACHE_CONTROL, choose_document_format, choose_language, link_header, render_rdf
+from .documents import (
+    CACHE_CONTROL,
+    choose_document_format,
+    choose_language,
+    link_header,
+    render_rdf,
+    see_other,
+)
 from .void import LICENSE, PUBLISHER, dataset_iri
 
 bp = Blueprint("catalog", __name__)
@@ -251,13 +258,7 @@ def description(rel: Release) -> list[ox.Triple]:
 
 
 def _see_other(rel: Release) -> Response:
-    location = doc_url(rel)
-    if request.query_string:
-        location += "?" + request.query_string.decode("latin-1")
-    response = redirect(location, code=303)
-    response.headers["Vary"] = "Accept"
-    response.headers["Link"] = f'<{location}>; rel="describedby"'
-    return response
+    return see_other(doc_url(rel))
 
 
 @bp.route(f"/id/catalog/{NAME}")

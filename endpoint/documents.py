@@ -469,7 +469,11 @@ def thing(type_: str, key: str) -> Response:
         _error_format_guess()
         raise NotFound(f"{uris.id(type_, key)} is not known in release {rel.id}. Check the "
                        f"key, or search with SPARQL at {uris.sparql}.")
-    location = uris.doc(type_, key)
+    return see_other(uris.doc(type_, key))
+
+
+def see_other(location: str) -> Response:
+    """303 See Other to the document about a thing (Cool URIs), keeping the query string."""
     if request.query_string:
         location += "?" + request.query_string.decode("latin-1")
     response = Response(status=303, headers={"Location": location, "Vary": "Accept"})

@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, redirect, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
@@ -27,7 +27,7 @@ from emis_lod.formats import DOCUMENT_FORMATS, HTML
 from emis_lod.loaders import dumps
 
 from . import Release, release
-from .documents import CACHE_CONTROL, choose_document_format, link_header, render_rdf
+from .documents import CACHE_CONTROL, choose_document_format, link_header, render_rdf, see_other
 
 bp = Blueprint("void", __name__)
 
@@ -163,13 +163,7 @@ def _short(rel: Release, iri: str) -> str:
 
 
 def _see_other(rel: Release) -> Response:
-    location = doc_url(rel)
-    if request.query_string:
-        location += "?" + request.query_string.decode("latin-1")
-    response = redirect(location, code=303)
-    response.headers["Vary"] = "Accept"
-    response.headers["Link"] = f'<{location}>; rel="describedby"'
-    return response
+    return see_other(doc_url(rel))
 
 
 @bp.route("/id/dataset/emis")
