@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, render_template
 from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
@@ -31,10 +31,9 @@ from emis_lod.loaders import dumps as dump_files
 
 from . import Release, release
 from .documents import (
-    CACHE_CONTROL,
     choose_document_format,
     choose_language,
-    link_header,
+    document_response,
     render_rdf,
     see_other,
 )
@@ -288,13 +287,4 @@ def document(name: str) -> Response:
         body = render_rdf(triples, fmt, root=catalog_iri(rel), prefixes={
             **rel.prefixes, "dcat": DCAT, "dcterms": DCTERMS, "spdx": SPDX, "foaf": FOAF},
             context=formats.jsonld_context(rel.uris.base), context_url=rel.uris.context)
-    response = Response(body, content_type=fmt.content_type)
-    response.headers["Vary"] = "Accept"
-    response.headers["Link"] = link_header(doc_url(rel), catalog_iri(rel))
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["EMIS-Release"] = rel.id
-    if suffix_format is None:
-        response.headers["Content-Location"] = f"{doc_url(rel)}.{fmt.suffix}"
-    response.add_etag()
-    response.make_conditional(request)
-    return response
+    return document_response(body, fmt, rel, doc_url(rel), catalog_iri(rel), suffix_format)

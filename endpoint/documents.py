@@ -366,13 +366,19 @@ def serve_document(rel: Release, resource: Resource, suffix_format: Format | Non
         body = render_rdf(triples, fmt, root=resource.iri, prefixes=rel.prefixes,
                           context=formats.jsonld_context(rel.uris.base),
                           context_url=rel.uris.context)
+    return document_response(body, fmt, rel, resource.doc_url, thing, suffix_format, vary)
+
+
+def document_response(body: Any, fmt: Format, rel: Release, doc_url: str, thing: str | None,
+                      suffix_format: Format | None, vary: str = "Accept") -> Response:
+    """A negotiated document: alternates, release, caching, and its own URL when negotiated."""
     response = Response(body, content_type=fmt.content_type)
     response.headers["Vary"] = vary
-    response.headers["Link"] = link_header(resource.doc_url, thing)
+    response.headers["Link"] = link_header(doc_url, thing)
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["EMIS-Release"] = rel.id
     if suffix_format is None:
-        response.headers["Content-Location"] = f"{resource.doc_url}.{fmt.suffix}"
+        response.headers["Content-Location"] = f"{doc_url}.{fmt.suffix}"
     response.add_etag()
     response.make_conditional(request)
     return response

@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, render_template
 from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
@@ -27,7 +27,7 @@ from emis_lod.formats import DOCUMENT_FORMATS, HTML
 from emis_lod.loaders import dumps
 
 from . import Release, release
-from .documents import CACHE_CONTROL, choose_document_format, link_header, render_rdf, see_other
+from .documents import choose_document_format, document_response, render_rdf, see_other
 
 bp = Blueprint("void", __name__)
 
@@ -197,13 +197,4 @@ def document(name: str) -> Response:
         body = render_rdf(triples, fmt, root=dataset_iri(rel), prefixes=rel.prefixes,
                           context=formats.jsonld_context(rel.uris.base),
                           context_url=rel.uris.context)
-    response = Response(body, content_type=fmt.content_type)
-    response.headers["Vary"] = "Accept"
-    response.headers["Link"] = link_header(doc_url(rel), dataset_iri(rel))
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["EMIS-Release"] = rel.id
-    if suffix_format is None:
-        response.headers["Content-Location"] = f"{doc_url(rel)}.{fmt.suffix}"
-    response.add_etag()
-    response.make_conditional(request)
-    return response
+    return document_response(body, fmt, rel, doc_url(rel), dataset_iri(rel), suffix_format)
