@@ -12,6 +12,8 @@ Everything the platform mints lives under one configurable base:
 - ``{base}search?q=...``           the name search (schools, districts, regions)
 - ``{base}dumps/`` and ``{base}dumps/{file}``  bulk downloads of the current release
 - ``{base}id/catalog/emis``        the DCAT catalogue (303 to ``{base}doc/catalog/emis``)
+- ``{base}id/observation/{indicator}_{level}-{area}_{period}[_{subject}-g{grade}]``  an indicator
+  value (RDF Data Cube observation); ``{base}id/cube/{name}`` its data set
 
 Keys are stable source codes, percent-encoded where they hold characters that
 are not safe in a path segment.
@@ -25,7 +27,7 @@ from urllib.parse import quote, unquote
 # Resource types with /id/ URIs; the endpoint dereferences exactly these.
 TYPES = ("school", "region", "district", "enrolment", "finance", "textbook", "provision",
          "staff", "training", "staff-summary", "building", "assessment", "finance-summary",
-         "provision-summary")
+         "provision-summary", "observation", "cube")
 
 ONTOLOGY_PATH = "def/emis"
 CONCEPT_PATH = "def/concept"

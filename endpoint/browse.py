@@ -86,6 +86,8 @@ LIST_TYPES: dict[str, ListType] = {t.type: t for t in (
     ListType("assessment", "SafetyAssessment", "emis:building/emis:school", ()),
     ListType("finance-summary", "FinanceSummary", "emis:school", ("school",)),
     ListType("provision-summary", "ProvisionSummary", "emis:school", ("school",)),
+    ListType("observation", "IndicatorObservation", "emis:refArea", ()),
+    ListType("cube", "IndicatorDataSet", None, ()),
 )}
 assert set(LIST_TYPES) == set(TYPES), "every type of the URI scheme is listable"
 PEOPLE_TYPES = ("staff", "training")  # not published with staff_publication = aggregates

@@ -24,7 +24,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
-from . import dumps, releases
+from . import dumps, indicators, releases
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
 from .mapper import MappedTable, map_table
@@ -174,6 +174,16 @@ def _derive(store: ox.Store, uris: Uris) -> None:
         store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
 
 
+def _indicators(store: ox.Store, uris: Uris, staging: Path) -> None:
+    """The monitoring indicators, from the rows that stay and the derived summaries, into
+    ``graph/indicators`` through the bulk loader."""
+    path = staging / "indicators.nt"
+    indicators.write_ntriples(indicators.observations(store, uris), uris, path)
+    store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
+                    to_graph=ox.NamedNode(uris.graph("indicators")))
+    path.unlink()
+
+
 def _drop_people(store: ox.Store, mappings: list[Mapping], uris: Uris) -> None:
     """staff_publication = aggregates: remove the graphs of tables about people."""
     for m in mappings:
@@ -283,8 +293,10 @@ def build(source: Path, store_dir: Path, settings: Settings,
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
         _derive(store, uris)
+        _indicators(store, uris, staging)
         mark = lap("derive", mark)
-        derived = validate(store, uris, settings.validator, about_classes(derived_classes(uris)))
+        derived = validate(store, uris, settings.validator,
+                           about_classes(derived_classes(uris) | indicators.classes(uris)))
         violations = sorted(remaining | set(derived), key=lambda v: (v.focus, v.message))
         mark = lap("validate", mark)
         if settings.staff_publication == "aggregates":

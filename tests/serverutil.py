@@ -467,12 +467,39 @@ bldg:41101001-2 a emis:Building ; emis:school school:41101001 ;
 insp:41101001-2-2025-03-03 a emis:SafetyAssessment ; emis:building bldg:41101001-2 ;
     emis:inspectionDate "2025-03-03"^^xsd:date ; emis:seismicAssessment safety:emergency ;
     emis:inspector "Госстрой КР" .
+
+# ---- indicators: SDG 4.c.1 for the school, its district and its region
+<{base}id/cube/indicators> a emis:IndicatorDataSet, <http://purl.org/linked-data/cube#DataSet> ;
+    <http://purl.org/linked-data/cube#structure> emis:IndicatorStructure ;
+    <http://www.w3.org/2000/01/rdf-schema#label> "Көрсөткүчтөр"@ky, "Показатели"@ru, "Indicators"@en .
+<{base}id/observation/qualified-teachers_school-41101001_2025-2026>
+    a emis:IndicatorObservation, <http://purl.org/linked-data/cube#Observation> ;
+    <http://purl.org/linked-data/cube#dataSet> <{base}id/cube/indicators> ;
+    emis:indicator <{base}def/concept/indicator/qualified-teachers> ;
+    emis:refArea school:41101001 ; emis:refPeriod "2025-2026" ;
+    emis:value 0.7500 ; emis:numerator 9.0 ; emis:denominator 12.0 ; emis:schoolsCounted 1 ;
+    emis:unit <{base}def/concept/indicator-unit/share> .
+<{base}id/observation/qualified-teachers_district-KG-C-01_2025-2026>
+    a emis:IndicatorObservation, <http://purl.org/linked-data/cube#Observation> ;
+    <http://purl.org/linked-data/cube#dataSet> <{base}id/cube/indicators> ;
+    emis:indicator <{base}def/concept/indicator/qualified-teachers> ;
+    emis:refArea <{base}id/district/KG-C-01> ; emis:refPeriod "2025-2026" ;
+    emis:value 0.8000 ; emis:numerator 16.0 ; emis:denominator 20.0 ; emis:schoolsCounted 2 ;
+    emis:unit <{base}def/concept/indicator-unit/share> .
+<{base}id/observation/qualified-teachers_region-KG-C_2025-2026>
+    a emis:IndicatorObservation, <http://purl.org/linked-data/cube#Observation> ;
+    <http://purl.org/linked-data/cube#dataSet> <{base}id/cube/indicators> ;
+    emis:indicator <{base}def/concept/indicator/qualified-teachers> ;
+    emis:refArea <{base}id/region/KG-C> ; emis:refPeriod "2025-2026" ;
+    emis:value 0.8000 ; emis:numerator 16.0 ; emis:denominator 20.0 ; emis:schoolsCounted 2 ;
+    emis:unit <{base}def/concept/indicator-unit/share> .
 """
 
 # the domains' ontology and code lists, as the build loads them (relative IRIs against {base}def/)
 DOMAIN_VOCABULARY = ("finance.ttl", "textbooks.ttl", "staff.ttl", "buildings.ttl",
                      "concepts/finance.ttl", "concepts/textbooks.ttl", "concepts/staff.ttl",
-                     "concepts/buildings.ttl", "concepts/subjects.ttl")
+                     "concepts/buildings.ttl", "concepts/subjects.ttl", "indicators.ttl",
+                     "concepts/indicators.ttl")
 
 
 def domain_vocabulary(base: str) -> str:

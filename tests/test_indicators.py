@@ -1,0 +1,273 @@
+"""The monitoring indicators: RDF Data Cube observations computed at build time.
+
+Values are compared with pandas computed straight from the export tables (the independent
+cleaning of tests/test_example_queries.py), for schools, districts and regions; the cube is
+checked against the Data Cube integrity constraints a client relies on.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyoxigraph as ox
+import pytest
+
+from emis_lod.loaders import indicators, releases
+from emis_lod.namespaces import prefixes
+from emis_lod.uris import Uris
+
+from test_example_queries import QUALIFIED, Source, spending_2024
+
+BASE = "http://data.test/"
+URIS = Uris(BASE)
+QB = "PREFIX qb: <http://purl.org/linked-data/cube#> "
+
+
+@pytest.fixture(scope="module")
+def store(built):
+    db = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
+    yield db
+    del db
+
+
+@pytest.fixture(scope="module")
+def src(demo_source, built) -> Source:
+    return Source(demo_source, pd.read_csv(built.release_dir / releases.REJECTIONS))
+
+
+def select(store: ox.Store, query: str) -> list[dict[str, str]]:
+    rows = store.query(QB + query, prefixes=prefixes(URIS), use_default_graph_as_union=True)
+    return [{v.value: (s[v].value if s[v] is not None else None) for v in rows.variables} for s in rows]
+
+
+def ask(store: ox.Store, query: str) -> bool:
+    return bool(store.query(QB + query, prefixes=prefixes(URIS), use_default_graph_as_union=True))
+
+
+def observed(store: ox.Store, notation: str, level: str, period: str | None = None) -> dict[str, dict]:
+    """Observations of one indicator at one level: area key -> value, numerator, denominator."""
+    cls = {"school": "School", "district": "District", "region": "Region"}[level]
+    rows = select(store, f"""
+        SELECT ?area ?period ?value ?num ?den WHERE {{
+          ?o a emis:IndicatorObservation ; qb:dataSet <{URIS.id('cube', 'indicators')}> ;
+             emis:indicator <{URIS.concept('indicator', notation)}> ;
+             emis:refArea ?area ; emis:refPeriod ?period ; emis:value ?value ; emis:numerator ?num .
+          OPTIONAL {{ ?o emis:denominator ?den }}
+          ?area a emis:{cls} }}""")
+    out = {}
+    for r in rows:
+        if period is None or r["period"] == period:
+            key = r["area"].rsplit("/", 1)[-1]
+            assert key not in out, f"two {notation} observations for {key}"
+            out[key] = {"value": float(r["value"]), "num": float(r["num"]),
+                        "den": None if r["den"] is None else float(r["den"])}
+    return out
+
+
+def assert_matches(store, notation: str, expected: pd.DataFrame, level: str, period=None,
+                   places: int = 4) -> None:
+    """``expected`` has columns area, num, den (den may be absent for a count)."""
+    got = observed(store, notation, level, period)
+    expected = expected[expected["den"] > 0] if "den" in expected else expected
+    assert set(got) == set(expected["area"]), f"{notation}/{level}: areas differ"
+    for row in expected.itertuples():
+        o = got[row.area]
+        assert o["num"] == pytest.approx(row.num), (notation, level, row.area)
+        if "den" in expected:
+            assert o["den"] == pytest.approx(row.den), (notation, level, row.area)
+            assert o["value"] == pytest.approx(round(row.num / row.den, places), abs=10 ** -places)
+
+
+def by_level(per_school: pd.DataFrame, src: Source, level: str) -> pd.DataFrame:
+    """Sum per-school numerators and denominators to a level (a ratio of sums)."""
+    if level == "school":
+        return per_school.rename(columns={"school_code": "area"})
+    codes = src.schools[["school_code", "district_code", "region_code"]]
+    f = per_school.merge(codes, on="school_code", validate="one_to_one")
+    column = f"{level}_code"
+    return f.groupby(column, as_index=False)[[c for c in ("num", "den") if c in f]].sum() \
+        .rename(columns={column: "area"})
+
+
+LEVELS = ("school", "district", "region")
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_qualified_teachers_is_sdg_4c1(store, src, level):
+    t = src.teachers.assign(q=src.teachers["level"].isin(QUALIFIED).astype(int))
+    per_school = t.groupby("school_code", as_index=False).agg(num=("q", "sum"), den=("q", "size"))
+    assert_matches(store, "qualified-teachers", by_level(per_school, src, level), level)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_pupils_per_qualified_teacher(store, src, level):
+    t = src.teachers.assign(q=src.teachers["level"].isin(QUALIFIED).astype(int))
+    q = t.groupby("school_code", as_index=False).agg(den=("q", "sum"))
+    per_school = q.merge(src.schools[["school_code", "pupils"]], on="school_code") \
+        .rename(columns={"pupils": "num"})[["school_code", "num", "den"]]
+    # a school without qualified teachers has no value of its own, but its pupils count for
+    # its district and region (pupils of the area over qualified teachers of the area)
+    expected = by_level(per_school, src, level)
+    assert_matches(store, "pupils-per-qualified-teacher", expected, level, places=1)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_spending_per_pupil(store, src, level):
+    f = spending_2024(src)
+    f = f[(f["direction"] == "expenditure") & f["actual"].notna()]
+    per_school = f.groupby("school_code", as_index=False).agg(num=("actual", "sum")) \
+        .merge(src.schools[["school_code", "pupils"]], on="school_code").rename(columns={"pupils": "den"})
+    assert_matches(store, "spending-per-pupil", by_level(per_school, src, level), level,
+                   period="2024", places=2)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_extra_budgetary_share(store, src, level):
+    f = spending_2024(src)
+    f = f[(f["direction"] == "income") & f["actual"].notna()]
+    f = f.assign(extra_amount=f["actual"].where(f["extra"], 0.0))
+    per_school = f.groupby("school_code", as_index=False).agg(num=("extra_amount", "sum"),
+                                                             den=("actual", "sum"))
+    assert_matches(store, "extra-budgetary-share", by_level(per_school, src, level), level,
+                   period="2024")
+
+
+@pytest.mark.parametrize("service,notation", [("electricity", "electricity"),
+                                              ("drinking_water", "drinking-water"),
+                                              ("indoor_toilets", "sanitation"),
+                                              ("internet", "internet")])
+@pytest.mark.parametrize("level", LEVELS)
+def test_basic_services_sdg_4a1(store, src, level, service, notation):
+    b = src.buildings[src.buildings[service].notna()]
+    per_school = b.groupby("school_code", as_index=False)[service].any()
+    per_school = per_school.assign(num=per_school[service].astype(int), den=1)[["school_code", "num", "den"]]
+    assert_matches(store, notation, by_level(per_school, src, level), level)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_pupils_in_unsafe_buildings(store, src, level):
+    latest = src.assessments.sort_values("date").groupby("building_id").tail(1)
+    latest = latest.merge(src.buildings[["building_id", "school_code"]], on="building_id")
+    latest = latest.assign(bad=latest["class"].isin(["unsafe", "emergency"]))
+    per_school = latest.groupby("school_code", as_index=False)["bad"].any() \
+        .merge(src.schools[["school_code", "pupils"]], on="school_code")
+    per_school = per_school.assign(num=per_school["pupils"].where(per_school["bad"], 0),
+                                   den=per_school["pupils"])
+    assert_matches(store, "pupils-in-unsafe-buildings-share",
+                   by_level(per_school[["school_code", "num", "den"]], src, level), level)
+    counts = by_level(per_school[["school_code", "num"]], src, level)
+    got = observed(store, "pupils-in-unsafe-buildings", level)
+    assert {k: v["num"] for k, v in got.items()} == dict(zip(counts["area"], counts["num"], strict=True))
+    assert all(v["den"] is None and v["value"] == v["num"] for v in got.values())
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_textbook_need_covered(store, src, level):
+    p = src.provision
+    p = p.assign(usable=p[["available", "needed"]].min(axis=1))
+    per_school = p.groupby("school_code", as_index=False).agg(num=("usable", "sum"), den=("needed", "sum"))
+    assert_matches(store, "textbook-need-covered", by_level(per_school, src, level), level)
+
+
+def test_textbook_need_by_subject_and_grade_for_regions(store, src):
+    p = src.provision.merge(src.schools[["school_code", "region_code"]], on="school_code")
+    p = p.assign(usable=p[["available", "needed"]].min(axis=1))
+    expected = p.groupby(["region_code", "subject", "grade"], as_index=False) \
+        .agg(num=("usable", "sum"), den=("needed", "sum"))
+    expected = expected[expected["den"] > 0]
+    rows = select(store, f"""
+        SELECT ?area ?subject ?grade ?num ?den ?value WHERE {{
+          ?o qb:dataSet <{URIS.id('cube', 'textbooks-by-subject-grade')}> ;
+             emis:indicator <{URIS.concept('indicator', 'textbook-need-covered')}> ;
+             emis:refArea ?area ; emis:subject ?subject ; emis:grade ?grade ;
+             emis:numerator ?num ; emis:denominator ?den ; emis:value ?value .
+          ?area a emis:Region }}""")
+    got = {(r["area"].rsplit("/", 1)[-1], r["subject"].rsplit("/", 1)[-1], int(r["grade"])):
+           (float(r["num"]), float(r["den"]), float(r["value"])) for r in rows}
+    want = {(r.region_code, r.subject, r.grade): (r.num, r.den) for r in expected.itertuples()}
+    assert set(got) == set(want)
+    for key, (num, den) in want.items():
+        assert got[key][:2] == (num, den), key
+        assert got[key][2] == pytest.approx(round(num / den, 4), abs=1e-4)
+
+
+def test_no_breakdown_per_school(store):
+    assert not ask(store, f"""ASK {{
+        ?o qb:dataSet <{URIS.id('cube', 'textbooks-by-subject-grade')}> ;
+           emis:refArea ?area . ?area a emis:School }}""")
+
+
+def test_regions_sum_their_districts(store):
+    """Aggregation is a ratio of sums: a region's numerator and denominator are the sums of
+    its districts'."""
+    rows = select(store, f"""
+        SELECT ?ind ?region ?period ?num (SUM(?dnum) AS ?sum) WHERE {{
+          ?r qb:dataSet <{URIS.id('cube', 'indicators')}> ; emis:indicator ?ind ;
+             emis:refArea ?region ; emis:refPeriod ?period ; emis:numerator ?num .
+          ?region a emis:Region .
+          ?d qb:dataSet <{URIS.id('cube', 'indicators')}> ; emis:indicator ?ind ;
+             emis:refArea ?district ; emis:refPeriod ?period ; emis:numerator ?dnum .
+          ?district a emis:District ; emis:region ?region .
+        }} GROUP BY ?ind ?region ?period ?num""")
+    assert rows
+    for r in rows:
+        assert float(r["num"]) == pytest.approx(float(r["sum"])), r
+
+
+# ----------------------------------------------------------------- the cube is well formed
+
+def test_every_indicator_has_a_query_and_observations(store):
+    defined = indicators.definitions(store, URIS)
+    assert len(defined) >= 14
+    for ind in defined:
+        assert ask(store, f"ASK {{ ?o emis:indicator <{ind.iri}> ; emis:refArea ?a . ?a a emis:Region }}"), \
+            f"no regional observation of {ind.notation}"
+
+
+def test_definitions_state_formula_in_three_languages(store):
+    rows = select(store, """
+        SELECT ?i (COUNT(DISTINCT ?f) AS ?formulas) (COUNT(DISTINCT ?d) AS ?definitions) WHERE {
+          ?i a emis:Indicator ; emis:formula ?f ; skos:definition ?d } GROUP BY ?i""")
+    assert rows and all(int(r["formulas"]) == 3 and int(r["definitions"]) == 3 for r in rows)
+
+
+@pytest.mark.parametrize("name,violation", [
+    ("IC-1 one data set per observation", """ASK { ?o a qb:Observation .
+        { FILTER NOT EXISTS { ?o qb:dataSet ?ds } } UNION
+        { ?o qb:dataSet ?a, ?b FILTER(?a != ?b) } }"""),
+    ("IC-2 one structure per data set", """ASK { ?ds a qb:DataSet .
+        { FILTER NOT EXISTS { ?ds qb:structure ?s } } UNION
+        { ?ds qb:structure ?a, ?b FILTER(?a != ?b) } }"""),
+    ("IC-11 all dimensions required", """ASK {
+        ?o qb:dataSet/qb:structure/qb:component/qb:dimension ?dim .
+        FILTER NOT EXISTS { ?o ?dim ?v } }"""),
+    ("IC-12 no duplicate observations", """ASK {
+        ?a qb:dataSet ?ds ; emis:indicator ?i ; emis:refArea ?r ; emis:refPeriod ?p .
+        ?b qb:dataSet ?ds ; emis:indicator ?i ; emis:refArea ?r ; emis:refPeriod ?p .
+        FILTER(?a != ?b)
+        FILTER NOT EXISTS { ?a emis:subject ?s1 ; emis:grade ?g1 . ?b emis:subject ?s2 ; emis:grade ?g2 .
+                            FILTER(?s1 != ?s2 || ?g1 != ?g2) } }"""),
+    ("IC-14 all measures present", """ASK {
+        ?o qb:dataSet/qb:structure/qb:component/qb:measure ?m .
+        FILTER NOT EXISTS { ?o ?m ?v } }"""),
+    ("IC-19 coded values in their code lists", """ASK {
+        ?o qb:dataSet/qb:structure/qb:component/qb:componentProperty ?dim .
+        ?dim qb:codeList ?list . ?o ?dim ?v .
+        FILTER NOT EXISTS { ?v skos:inScheme ?list } }"""),
+])
+def test_data_cube_integrity(store, name, violation):
+    if "componentProperty" in violation:
+        # qb:componentProperty is the super-property of qb:dimension/measure/attribute;
+        # without a reasoner, ask through each of them.
+        violation = violation.replace("qb:componentProperty", "(qb:dimension|qb:measure|qb:attribute)")
+    assert not ask(store, violation), name
+
+
+def test_observations_pass_their_shapes(built):
+    report = (built.release_dir / "validation.ttl").read_text(encoding="utf-8")
+    assert "IndicatorObservation" not in report and "/id/observation/" not in report
+
+
+def test_observation_uris_dereference_as_documents(store):
+    key = select(store, "SELECT ?o WHERE { ?o a emis:IndicatorObservation } LIMIT 1")[0]["o"]
+    type_, _ = URIS.split_id(key)
+    assert type_ == "observation"
