@@ -32,7 +32,7 @@ from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.uris import TYPES, Uris
 
-from . import Release, has_query, load_query, release, settings
+from . import Release, has_query, indicator_tables, load_query, release, settings
 from .figures import SchoolFigures, school_figures
 from .messages import message
 from .schema_org import coordinates, schema_org, script_json
@@ -256,6 +256,12 @@ class Page:
             "_" + iri[2:] if iri.startswith("_:") else None)
         return Section(iri, self.title(iri), anchor, types, rows)
 
+    def parents(self) -> dict[str, str]:
+        """The district and region the page's resource lies in (for comparisons)."""
+        vocab = self.rel.uris.vocab
+        return {local: o.value for p, o in self.by_subject.get(self.root, ())
+                for local in ("district", "region") if p == vocab + local}
+
     def main(self) -> Section:
         return self.section(self.root)
 
@@ -355,6 +361,7 @@ def serve_document(rel: Release, resource: Resource, suffix_format: Format | Non
             "document.html", page=page, main=page.main(), others=page.others(),
             enrolment=page.enrolment(), inbound=links[:INBOUND_LIMIT],
             domains=page.figures.domains() if page.figures else [],
+            indicators=indicator_tables.for_page(rel, resource.iri, lang, page.parents()),
             inbound_more=len(links) > INBOUND_LIMIT or len(links) >= INBOUND_ROWS // 4,
             doc_url=resource.doc_url, thing=thing,
             alternates=[(f, f"{resource.doc_url}.{f.suffix}") for f in DOCUMENT_FORMATS

@@ -33,6 +33,34 @@ MESSAGES: dict[str, dict[str, str]] = {
     "coordinates": {"ky": "Координаттар", "ru": "Координаты", "en": "Coordinates"},
     "schools_on_map": {"ky": "Координаттары бар мектептер", "ru": "Школы с координатами",
                        "en": "Schools with coordinates"},
+    # indicators (endpoint/indicator_tables.py)
+    "indicators": {"ky": "Көрсөткүчтөр", "ru": "Показатели", "en": "Indicators"},
+    "indicators_caption": {
+        "ky": "Маани = аймактын мектептериндеги алымдардын суммасы ÷ бөлүмдөрдүн суммасы; "
+              "кийинки мамычалар район жана облус менен салыштырат.",
+        "ru": "Значение = сумма числителей ÷ сумма знаменателей по школам территории; "
+              "следующие столбцы сравнивают с районом и областью.",
+        "en": "Value = sum of numerators ÷ sum of denominators over the area's schools; "
+              "the next columns compare it with the district and the region."},
+    "indicator": {"ky": "Көрсөткүч", "ru": "Показатель", "en": "Indicator"},
+    "period": {"ky": "Мезгил", "ru": "Период", "en": "Period"},
+    "this_school": {"ky": "Бул мектеп", "ru": "Эта школа", "en": "This school"},
+    "this_district": {"ky": "Бул район", "ru": "Этот район", "en": "This district"},
+    "this_region": {"ky": "Бул облус", "ru": "Эта область", "en": "This region"},
+    "district": {"ky": "Район", "ru": "Район", "en": "District"},
+    "region": {"ky": "Облус", "ru": "Область", "en": "Region"},
+    "indicator_by_region": {"ky": "Облустар боюнча", "ru": "По областям", "en": "By region"},
+    "indicator_chart_caption": {
+        "ky": "Акыркы мезгилдин маанилери; тилкенин узундугу эң чоң мааниге салыштырмалуу "
+              "(үлүштөр үчүн 100 %).",
+        "ru": "Значения за последний период; длина полосы относительно наибольшего значения "
+              "(для долей 100 %).",
+        "en": "Values of the latest period; a bar's length is relative to the largest value "
+              "(100 % for shares)."},
+    "districts": {"ky": "Райондор", "ru": "Районы", "en": "Districts"},
+    "area": {"ky": "Аймак", "ru": "Территория", "en": "Area"},
+    "indicator_value": {"ky": "Мааниси", "ru": "Значение", "en": "Value"},
+    "schools_counted": {"ky": "Мектептер", "ru": "Школ учтено", "en": "Schools counted"},
 }
 
 

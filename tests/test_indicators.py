@@ -7,12 +7,18 @@ checked against the Data Cube integrity constraints a client relies on.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pyoxigraph as ox
 import pytest
+import rdflib
+from bs4 import BeautifulSoup
 
+from emis_lod.endpoint import create_app
 from emis_lod.loaders import indicators, releases
 from emis_lod.namespaces import prefixes
+from emis_lod.settings import load_settings
 from emis_lod.uris import Uris
 
 from test_example_queries import QUALIFIED, Source, spending_2024
@@ -267,7 +273,75 @@ def test_observations_pass_their_shapes(built):
     assert "IndicatorObservation" not in report and "/id/observation/" not in report
 
 
-def test_observation_uris_dereference_as_documents(store):
-    key = select(store, "SELECT ?o WHERE { ?o a emis:IndicatorObservation } LIMIT 1")[0]["o"]
-    type_, _ = URIS.split_id(key)
-    assert type_ == "observation"
+# ----------------------------------------------------------------- documents and pages
+
+@pytest.fixture(scope="module")
+def client(built):
+    app = create_app(built.store, load_settings(base_uri=BASE))
+    return app.test_client()
+
+
+def test_observations_and_cubes_dereference(client, store):
+    obs = select(store, """SELECT ?o WHERE { ?o a emis:IndicatorObservation ; emis:refArea ?a .
+                            ?a a emis:Region } LIMIT 1""")[0]["o"]
+    for iri in (obs, URIS.id("cube", "indicators"), URIS.id("cube", "textbooks-by-subject-grade")):
+        path = "/" + iri.split("/", 3)[3]
+        seen = client.get(path, headers={"Accept": "text/turtle"})
+        assert seen.status_code == 303 and seen.headers["Location"].endswith(path.replace("/id/", "/doc/"))
+        turtle = client.get(seen.headers["Location"], headers={"Accept": "text/turtle"})
+        graph = rdflib.Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+        assert (rdflib.URIRef(iri), None, None) in graph
+    graph = rdflib.Graph().parse(data=client.get("/" + obs.split("/", 3)[3].replace("id/", "doc/", 1)
+                                                 + ".ttl").get_data(as_text=True), format="turtle")
+    value = graph.value(rdflib.URIRef(obs), rdflib.URIRef(URIS.vocab + "value"))
+    assert value is not None and value.datatype == rdflib.XSD.decimal
+
+
+def page(client, path: str, lang: str) -> BeautifulSoup:
+    response = client.get(f"{path}?lang={lang}", headers={"Accept": "text/html"})
+    assert response.status_code == 200, path
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+@pytest.mark.parametrize("lang,heading,column", [("ky", "Көрсөткүчтөр", "Бул мектеп"),
+                                                 ("ru", "Показатели", "Эта школа"),
+                                                 ("en", "Indicators", "This school")])
+def test_school_page_sets_its_indicators_beside_district_and_region(client, store, lang, heading, column):
+    indicator = URIS.concept("indicator", "qualified-teachers")
+    school = select(store, f"""SELECT ?s WHERE {{ ?o emis:refArea ?s ; emis:indicator <{indicator}> .
+        ?s a emis:School }} ORDER BY ?s LIMIT 1""")[0]["s"]
+    html = page(client, "/" + school.split("/", 3)[3].replace("id/", "doc/", 1), lang)
+    section = html.find("section", id="indicators")
+    assert section.h2.get_text(strip=True) == heading
+    headers = [th.get_text(strip=True) for th in section.find("thead").find_all("th")]
+    assert headers[2:] == [column, {"ky": "Район", "ru": "Район", "en": "District"}[lang],
+                           {"ky": "Облус", "ru": "Область", "en": "Region"}[lang]]
+    # every value links to its observation, whose value the store holds
+    row = next(tr for tr in section.find("tbody").find_all("tr")
+               if tr.th.a["href"] == URIS.concept("indicator", "qualified-teachers"))
+    links = [a["href"] for a in row.find_all("a", class_="figure")]
+    assert len(links) == 3 and all(URIS.id_prefix("observation") in link for link in links)
+    for link, cell in zip(links, row.find_all("a", class_="figure"), strict=True):
+        stored = float(select(store, f"SELECT ?v WHERE {{ <{link}> emis:value ?v }}")[0]["v"])
+        shown = cell.get_text(strip=True).replace("\u00a0", "").replace(" ", "").rstrip("%")
+        assert float(shown.replace(",", ".")) == pytest.approx(stored * 100, abs=0.051)
+
+
+def test_indicator_page_charts_the_regions(client, store):
+    html = page(client, "/def/concept/indicator/spending-per-pupil", "en")
+    section = html.find("section", id="indicators")
+    rows = section.find("table", class_="indicator-chart").find("tbody").find_all("tr")
+    stored = select(store, f"""SELECT ?area ?v WHERE {{ ?o emis:indicator <{URIS.concept(
+        'indicator', 'spending-per-pupil')}> ; emis:refArea ?area ; emis:refPeriod ?p ;
+        emis:value ?v . ?area a emis:Region }} ORDER BY DESC(?p)""")
+    latest = {}
+    for r in stored:
+        latest.setdefault(r["area"], float(r["v"]))
+    assert [tr.th.a["href"] for tr in rows] == sorted(latest, key=lambda a: -latest[a])
+    widths = [float(tr.find("span", class_="bar")["style"].split(":")[1].strip(" %;")) for tr in rows]
+    assert widths[0] == 100.0 and all(0 < w <= 100 for w in widths)
+    assert widths == sorted(widths, reverse=True)
+    # money per pupil keeps its two decimals on the page
+    assert all(re.search(r"\.\d{2}$", tr.find("a", class_="figure").get_text(strip=True)) for tr in rows)
+    districts = section.find("details")
+    assert districts and len(districts.find_all("tr")) > len(rows)
