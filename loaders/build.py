@@ -293,8 +293,9 @@ def build(source: Path, store_dir: Path, settings: Settings,
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
         _derive(store, uris)
-        _indicators(store, uris, staging)
         mark = lap("derive", mark)
+        _indicators(store, uris, staging)
+        mark = lap("indicators", mark)
         derived = validate(store, uris, settings.validator,
                            about_classes(derived_classes(uris) | indicators.classes(uris)))
         violations = sorted(remaining | set(derived), key=lambda v: (v.focus, v.message))
