@@ -638,8 +638,9 @@ class JsonLdCompactor:
                 nxt = []
                 for node in queue:
                     for predicate, obj in description.get(node, ()):
+                        # a class is never embedded under the node it types: "@type" takes IRIs
                         if (obj in description and obj not in owner and obj != start
-                                and not isinstance(obj, ox.Literal)):
+                                and predicate != RDF_TYPE and not isinstance(obj, ox.Literal)):
                             owner[obj] = (node, predicate, obj)
                             nxt.append(obj)
                 queue = nxt
