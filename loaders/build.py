@@ -30,6 +30,7 @@ from .errors import BuildError, Rejection
 from .mapper import MappedTable, map_table
 from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
 from .privacy import DEMO_SECRET
+from .progress import SILENT, Progress
 from .readers import SourceTable, find_source, read_source
 from .validate import VIOLATION, about_classes, may_fail_after_removal, validate
 
@@ -118,7 +119,8 @@ def _read_all(source: Path, mappings: list[Mapping]) -> dict[str, SourceTable]:
 
 
 def _map_all(mappings: list[Mapping], sources: dict[str, SourceTable], uris: Uris,
-             codes: CodeLists, nt_dir: Path, today: date, secret: bytes) -> dict[str, MappedTable]:
+             codes: CodeLists, nt_dir: Path, today: date, secret: bytes,
+             progress: Progress = SILENT) -> dict[str, MappedTable]:
     pre = prefixes(uris)
     accepted: dict[str, pd.DataFrame] = {}
     mapped: dict[str, MappedTable] = {}
@@ -129,6 +131,7 @@ def _map_all(mappings: list[Mapping], sources: dict[str, SourceTable], uris: Uri
         mapped[m.table] = map_table(m, sources[m.table], uris, codes, pre, accepted,
                                     nt_dir / f"{m.table}.nt", today, secret)
         accepted[m.table] = mapped[m.table].accepted
+        progress.advance(m.table)
     return mapped
 
 
@@ -240,6 +243,7 @@ def _shacl_rejections(violations: list, owner: dict[str, tuple[str, str, int]],
 
 def build(source: Path, store_dir: Path, settings: Settings,
           echo: Callable[[str], object] = print, mappings_dir: Path | None = None,
+          progress: Progress = SILENT,
           today: date | None = None) -> BuildReport:
     started = time.perf_counter()
     phases: dict[str, float] = {}
@@ -252,6 +256,7 @@ def build(source: Path, store_dir: Path, settings: Settings,
     today = today or date.today()
     uris = Uris(settings.base_uri)
     mappings = load_mappings(mappings_dir)
+    progress.start("read")
     sources = _read_all(Path(source), mappings)
     codes = CodeLists(uris)
     secret = _secret(settings, echo)
@@ -265,11 +270,14 @@ def build(source: Path, store_dir: Path, settings: Settings,
     try:
         nt_dir = staging / "nt"
         nt_dir.mkdir()
-        mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, secret)
+        progress.start("map", total=len(sources))
+        mapped = _map_all(mappings, sources, uris, codes, nt_dir, today, secret, progress)
         mark = lap("map", mark)
+        progress.start("load")
         store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
         shutil.rmtree(nt_dir)
         mark = lap("load", mark)
+        progress.start("validate")
         owners = _owners(mapped)
         only = None                      # the first round runs every constraint
         remaining: set = set()           # what the validation report will say
@@ -292,8 +300,10 @@ def build(source: Path, store_dir: Path, settings: Settings,
                              f"last violations: {[(v.focus, v.message) for v in violations[:3]]}")
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
+        progress.start("derive")
         _derive(store, uris)
         mark = lap("derive", mark)
+        progress.start("indicators")
         _indicators(store, uris, staging)
         mark = lap("indicators", mark)
         derived = validate(store, uris, settings.validator,
@@ -305,10 +315,12 @@ def build(source: Path, store_dir: Path, settings: Settings,
         triples = len(store)
         per_graph = _triples_per_graph(store)
         mark = lap("write", mark)
+        progress.start("dumps")
         dump_files = dumps.write_dumps(store, staging, uris)
         mark = lap("dumps", mark)
         del store          # closes the database before the directory is renamed
         gc.collect()
+        progress.start("write")
         _write_validation_report(staging, violations)
         rejections = pd.concat([t.rejections for t in mapped.values()], ignore_index=True) \
             if mapped else pd.DataFrame(columns=list(Rejection.FIELDS))
@@ -344,6 +356,8 @@ def build(source: Path, store_dir: Path, settings: Settings,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        progress.close()
     releases.publish(store_dir, release_id)
     lap("write", mark)
     examples = {t.table: str(t.subjects["subject"].iloc[0]) for t in mapped.values() if len(t.subjects)}
