@@ -247,11 +247,11 @@ def test_definitions_state_formula_in_three_languages(store):
         ?o qb:dataSet/qb:structure/qb:component/qb:dimension ?dim .
         FILTER NOT EXISTS { ?o ?dim ?v } }"""),
     ("IC-12 no duplicate observations", """ASK {
-        ?a qb:dataSet ?ds ; emis:indicator ?i ; emis:refArea ?r ; emis:refPeriod ?p .
-        ?b qb:dataSet ?ds ; emis:indicator ?i ; emis:refArea ?r ; emis:refPeriod ?p .
-        FILTER(?a != ?b)
-        FILTER NOT EXISTS { ?a emis:subject ?s1 ; emis:grade ?g1 . ?b emis:subject ?s2 ; emis:grade ?g2 .
-                            FILTER(?s1 != ?s2 || ?g1 != ?g2) } }"""),
+        { SELECT ?ds ?i ?r ?p ?s ?g (COUNT(?o) AS ?n) WHERE {
+            ?o qb:dataSet ?ds ; emis:indicator ?i ; emis:refArea ?r ; emis:refPeriod ?p .
+            OPTIONAL { ?o emis:subject ?s ; emis:grade ?g } }
+          GROUP BY ?ds ?i ?r ?p ?s ?g }
+        FILTER(?n > 1) }"""),
     ("IC-14 all measures present", """ASK {
         ?o qb:dataSet/qb:structure/qb:component/qb:measure ?m .
         FILTER NOT EXISTS { ?o ?m ?v } }"""),
