@@ -129,9 +129,11 @@ def observations(store: ox.Store, uris: Uris) -> pd.DataFrame:
             # the breakdown is published for districts and regions.
             for level in (LEVELS[1:] if suffix else LEVELS):
                 grouped = per_school.groupby([level, *keys], sort=True).agg(
-                    numerator=("numerator", "sum"),
-                    denominator=("denominator", lambda s: s.sum(min_count=1)),
+                    numerator=("numerator", "sum"), denominator=("denominator", "sum"),
+                    denominators=("denominator", "count"),
                     schools=("school", "nunique")).reset_index().rename(columns={level: "area"})
+                # a count (no denominator in its query) keeps no denominator, not a sum of 0
+                grouped["denominator"] = grouped["denominator"].where(grouped.pop("denominators") > 0)
                 grouped["level"] = level
                 grouped["indicator"] = ind.iri
                 grouped["notation"] = ind.notation
