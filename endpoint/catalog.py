@@ -107,6 +107,16 @@ DOMAINS: tuple[Domain, ...] = (
             "ru": "Здания школ, базовые услуги и оценка сейсмической безопасности.",
             "en": "School buildings, basic services and seismic safety assessments."},
            "ANNUAL", ("buildings", "safety"), ("buildings",), (("inspectionDate", "date"),)),
+    Domain("indicators",
+           {"ky": "Мониторинг көрсөткүчтөрү", "ru": "Показатели мониторинга",
+            "en": "Monitoring indicators"},
+           {"ky": "Мектеп, район жана облус боюнча көрсөткүчтөр (RDF Data Cube): квалификациялуу "
+                  "мугалимдер, окуу китептери, бир окуучуга чыгым, негизги кызматтар, коопсуздук.",
+            "ru": "Показатели по школам, районам и областям (RDF Data Cube): квалифицированные "
+                  "учителя, учебники, расходы на учащегося, базовые услуги, безопасность.",
+            "en": "Indicators per school, district and region (RDF Data Cube): qualified teachers, "
+                  "textbooks, spending per pupil, basic services, building safety."},
+           "ANNUAL", ("indicators",), ("indicators",), (("refPeriod", "period"),)),
 )
 
 _coverage: dict[str, dict[str, tuple[str, str]]] = {}
@@ -128,6 +138,8 @@ def domain_iri(rel: Release, key: str) -> str:
 def _bounds(value: str, kind: str) -> tuple[str, str]:
     if kind == "year":
         return f"{value[:4]}-01-01", f"{value[:4]}-12-31"
+    if kind == "period":          # a fiscal year ("2024") or a school year ("2024-2025")
+        kind = "year" if len(value) == 4 else "school-year"
     if kind == "school-year":     # "2024-2025": 1 September to 31 August
         first = value[:4]
         return f"{first}-09-01", f"{int(first) + 1}-08-31"

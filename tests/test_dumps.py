@@ -21,10 +21,11 @@ from emis_lod.loaders.build import build
 from emis_lod.settings import load_settings
 
 BASE = "http://data.test/"
-TABLES = ("buildings", "finance", "provision", "schools", "staff-summaries")
+TABLES = ("buildings", "finance", "indicators", "provision", "schools", "staff-summaries")
 # the class of the resource each CSV row is about (its first column)
 ROW_CLASS = {"schools": "School", "finance": "FinanceLine", "provision": "TextbookProvision",
-             "buildings": "Building", "staff-summaries": "StaffSummary"}
+             "buildings": "Building", "staff-summaries": "StaffSummary",
+             "indicators": "IndicatorObservation"}
 
 
 @pytest.fixture(scope="module")
