@@ -187,6 +187,14 @@ def test_school_page_language_map_and_district(browser, ui_server: str) -> None:
         assert float(page.locator("p.coords .lat").inner_text()) == pytest.approx(lat)
         assert float(page.locator("p.coords .long").inner_text()) == pytest.approx(long)
 
+        # the indicators beside the district's and the region's, with bars that are drawn
+        indicators = page.locator("section#indicators")
+        assert indicators.is_visible()
+        assert indicators.locator("tbody tr").count() >= 1
+        bar = indicators.locator("span.bar").first.bounding_box()
+        assert bar is not None and bar["width"] > 0 and bar["height"] > 0
+        indicator = indicators.locator("tbody tr th a").first.get_attribute("href")
+
         # follow the link to the district: /id/district/... -> 303 -> its page
         district_link.click()
         page.wait_for_url("**/doc/district/*")
@@ -195,6 +203,14 @@ def test_school_page_language_map_and_district(browser, ui_server: str) -> None:
         page.wait_for_selector("#map.leaflet-container[data-ready]", timeout=15000)
         assert page.locator("#map .leaflet-marker-icon").count() >= 1
         assert page.locator(f'details.coords a[href="{school}"]').count() == 1
+
+        # an indicator's page charts the regions
+        page.goto(f"{indicator}?lang=ru", wait_until="load")
+        chart = page.locator("section#indicators table.indicator-chart").first
+        rows = chart.locator("tbody tr").count()
+        assert rows >= 1
+        widths = [chart.locator("span.bar").nth(i).bounding_box()["width"] for i in range(rows)]
+        assert widths[0] > 0 and widths == sorted(widths, reverse=True)
     finally:
         context.close()
     assert not foreign, f"the pages asked other hosts: {foreign}"
