@@ -322,6 +322,21 @@ def serialize_graph(triples: Sequence[ox.Triple], fmt: Format, *,
     return out
 
 
+def error_graph(fmt: Format, status: int, title: str, message: str) -> str:
+    """An error message as an empty graph in an RDF syntax other than JSON-LD (which gets JSON
+    problem details): the message in comments, so that a client that asked for Turtle gets
+    Turtle it can parse, whatever the status."""
+    if fmt.rdf_format is None or fmt.kind != "rdf":
+        raise ValueError(f"{fmt.label} is not an RDF graph format")
+    lines = [f"{status} {title}", "", *message.splitlines()]
+    if fmt.rdf_format == ox.RdfFormat.RDF_XML:
+        text = "\n".join(lines).replace("--", "- -")  # "--" may not occur in an XML comment
+        return ('<?xml version="1.0" encoding="utf-8"?>\n'
+                f"<!--\n{text}\n-->\n"
+                '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n')
+    return "".join(f"# {line}".rstrip() + "\n" for line in lines)
+
+
 # ------------------------------------------------------------------------ SPARQL results
 
 class ResultLimitReached(Exception):

@@ -281,10 +281,10 @@ def catalog() -> Response:
 def document(name: str) -> Response:
     rel = release()
     stem, suffix_format = formats.split_suffix(name, DOCUMENT_FORMATS)
+    fmt = choose_document_format(suffix_format)
+    g.response_format = fmt  # a 404 answers in the format asked for, too
     if stem != NAME:
         raise NotFound(f"the only catalogue here is {catalog_iri(rel)}")
-    fmt = choose_document_format(suffix_format)
-    g.response_format = fmt
     triples = description(rel)
     if fmt is HTML:
         lang = choose_language()

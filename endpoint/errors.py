@@ -1,8 +1,9 @@
 """The one error handler of the application: every error answers in the negotiated format.
 
 A view that has already chosen a response format (``g.response_format``) gets its errors in a
-matching form (HTML for HTML, JSON problem details for JSON and JSON-LD, plain text for other RDF
-and results formats); otherwise the ``Accept`` header chooses among plain text, JSON
+matching form (HTML for HTML, JSON problem details for JSON and JSON-LD, an empty graph with the
+message in comments for Turtle, N-Triples and RDF/XML, so that a 404 for ``.ttl`` is Turtle; plain
+text for results formats); otherwise the ``Accept`` header chooses among plain text, JSON
 (``application/problem+json``, RFC 9457; any ``+json`` type counts) and HTML. No ``Accept``
 header gives plain text, which every client can show.
 """
@@ -31,6 +32,8 @@ def message_format() -> Format:
             return HTML
         if wanted.media_type.endswith("json"):
             return PROBLEM_JSON
+        if wanted.kind == "rdf":
+            return wanted
         return TEXT
     accept = request.headers.get("Accept")
     if not accept:
@@ -56,6 +59,8 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     elif fmt is PROBLEM_JSON:
         body = json.dumps({"type": "about:blank", "title": title, "status": status,
                            "detail": message}, ensure_ascii=False, indent=2) + "\n"
+    elif fmt.kind == "rdf":
+        body = formats.error_graph(fmt, status, title, message)
     else:
         body = f"{status} {title}\n\n{message}\n"
     response = Response(body, status=status, content_type=fmt.content_type)

@@ -180,10 +180,10 @@ def well_known() -> Response:
 def document(name: str) -> Response:
     rel = release()
     stem, suffix_format = formats.split_suffix(name, DOCUMENT_FORMATS)
+    fmt = choose_document_format(suffix_format)
+    g.response_format = fmt  # a 404 answers in the format asked for, too
     if stem != DATASET_KEY.split("/")[1]:
         raise NotFound(f"the only dataset here is {dataset_iri(rel)}")
-    fmt = choose_document_format(suffix_format)
-    g.response_format = fmt
     triples = description(rel)
     if fmt is HTML:
         stats = statistics(rel)

@@ -329,7 +329,7 @@ def test_every_domain_type_dereferences(client, site, type_) -> None:
     for _, _, linked in turtle.triples((subject, None, None)):
         if isinstance(linked, rdflib.URIRef) and "/def/concept/" in str(linked):
             assert (linked, SKOS.prefLabel, None) in turtle, linked
-    for suffix, mime in (("", "text/plain"), (".ttl", "text/plain"), (".html", "text/html")):
+    for suffix, mime in (("", "text/turtle"), (".ttl", "text/turtle"), (".html", "text/html")):
         missing = client.get(f"/doc/{type_}/no-such-key{suffix}",
                              headers={"Accept": "text/turtle"} if not suffix else {})
         assert missing.status_code == 404 and missing.mimetype == mime, suffix
