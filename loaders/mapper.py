@@ -23,7 +23,7 @@ from . import ntriples as nt
 from .codelists import CodeLists
 from .columns import Problem, duplicate_keys, type_column
 from .errors import BuildError
-from .mapping_spec import ColumnSpec, Mapping, ObjectSpec
+from .mapping_spec import ColumnSpec, LanguageFrom, Mapping, ObjectSpec
 from .readers import SourceTable
 
 XSD = nt.XSD
@@ -218,7 +218,7 @@ class TableMapper:
         if obj.value is not None:
             text = _template(obj.value, self._keys(lexical), index, encode=False)
             dt = self._datatype(obj.datatype, where) if obj.datatype else None
-            return nt.literal(text, dt, obj.lang)
+            return nt.literal(text, dt, self._language(obj, lexical, index))
         assert obj.column is not None
         values = lexical[obj.column].loc[index]
         spec = next((c for c in self.m.columns if c.name == obj.column), None)
@@ -226,8 +226,17 @@ class TableMapper:
             return nt.iri(values)
         datatype = obj.datatype or (spec.datatype if spec else "integer")
         if datatype == "string":
-            return nt.literal(values, None, obj.lang)
+            return nt.literal(values, None, self._language(obj, lexical, index))
         return nt.literal(values, self._datatype(datatype, where))
+
+    def _language(self, obj: ObjectSpec, lexical: dict[str, pd.Series],
+                  index: pd.Index) -> str | pd.Series | None:
+        """A literal's language tag: fixed, or per row from another column (a coded column
+        gives its concept's notation, ``ky``; see :class:`LanguageFrom`)."""
+        if not isinstance(obj.lang, LanguageFrom):
+            return obj.lang
+        codes = self._keys(lexical)[obj.lang.column].loc[index]
+        return nt.language_tags(codes, obj.lang.default)
 
     def _datatype(self, name: str, where: str) -> str:
         """A mapping datatype ("decimal", "xsd:gYear", "<iri>") as an IRI."""
@@ -263,7 +272,8 @@ class TableMapper:
                 if spec is not None and spec.separator:   # a list cell: one triple per item
                     exploded = local[spec.name].str.split("\t").explode()
                     exploded = exploded[exploded.notna() & (exploded != "")]
-                    objects = nt.iri(exploded) if spec.concept else nt.literal(exploded, None, obj.lang)
+                    objects = nt.iri(exploded) if spec.concept else nt.literal(
+                        exploded, None, self._language(obj, local, index))
                     chunk.append(nt.triples(subject.reindex(exploded.index), pred, objects))
                 else:
                     objects = self._object(obj, local, index, where)

@@ -55,11 +55,21 @@ class Computed:
 
 
 @dataclass(frozen=True)
+class LanguageFrom:
+    """A literal's language tag taken row by row from another column (``lang: {column: ...}``):
+    its code-list notation (``ky``) or its value, when that is a well-formed BCP 47 tag; rows
+    without one get ``default`` (None: a plain string)."""
+
+    column: str
+    default: str | None = None
+
+
+@dataclass(frozen=True)
 class ObjectSpec:
     column: str | None = None
     id: str | None = None
     value: str | None = None
-    lang: str | None = None
+    lang: str | LanguageFrom | None = None
     datatype: str | None = None
     inverse: str | None = None
 
@@ -125,7 +135,11 @@ def _combinations(for_each: dict[str, list[Any]] | None) -> list[dict[str, Any]]
 def _object(raw: Any, loop: dict[str, Any]) -> ObjectSpec:
     if isinstance(raw, str):
         return ObjectSpec(column=_substitute(raw, loop))
-    return ObjectSpec(**{k: _substitute(v, loop) if isinstance(v, str) else v for k, v in raw.items()})
+    fields = {k: _substitute(v, loop) if isinstance(v, str) else v for k, v in raw.items()}
+    if isinstance(fields.get("lang"), dict):
+        lang = fields["lang"]
+        fields["lang"] = LanguageFrom(_substitute(lang["column"], loop), lang.get("default"))
+    return ObjectSpec(**fields)
 
 
 def parse_mapping(data: dict[str, Any], path: str = "<mapping>") -> Mapping:
@@ -196,6 +210,8 @@ def _check_names(m: Mapping) -> None:
         for pred, obj in r.properties:
             if obj.column:
                 used.append((obj.column, f"{r.id} {pred}"))
+            if isinstance(obj.lang, LanguageFrom):
+                used.append((obj.lang.column, f"{r.id} {pred} lang"))
             for tpl in (obj.id, obj.value):
                 used += [(n, f"{r.id} {pred}") for n in re.findall(r"\{(\w+)\}", tpl or "")]
     personal = {c.name for c in m.columns if c.personal and not c.pseudonymise}

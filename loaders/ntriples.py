@@ -19,8 +19,24 @@ def escape_literal(values: pd.Series) -> pd.Series:
             .str.replace("\r", "\\r", regex=False))
 
 
-def literal(values: pd.Series, datatype: str | None = None, lang: str | None = None) -> pd.Series:
+_BCP47 = r"^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$"
+
+
+def language_tags(values: pd.Series, default: str | None = None) -> pd.Series:
+    """Values as BCP 47 language tags (``ky``, ``ru``, ``en-GB``), lower-cased; a value that is
+    not a well-formed tag, or none, gives ``default`` (NA when None)."""
+    tags = values.astype("string").str.strip().str.lower()
+    tags = tags.where(tags.str.fullmatch(_BCP47).fillna(False).astype(bool))
+    return tags.fillna(default) if default else tags
+
+
+def literal(values: pd.Series, datatype: str | None = None,
+            lang: str | pd.Series | None = None) -> pd.Series:
+    """Literals for a column; ``lang`` is one tag, or a tag per row (NA: a plain string)."""
     body = '"' + escape_literal(values) + '"'
+    if isinstance(lang, pd.Series):
+        tags = lang.reindex(values.index)
+        return body.where(tags.isna(), body + "@" + tags)
     if lang:
         return body + f"@{lang}"
     if datatype and datatype != f"{XSD}string":

@@ -58,6 +58,23 @@ def test_store_holds_what_the_summary_says(built) -> None:
     del store
 
 
+def test_textbook_titles_carry_the_language_of_the_edition(built) -> None:
+    """``lang: {column: language}`` in textbooks.yaml: a title is tagged with its edition's
+    language (@ky, @ru, @uz ...); an edition without a language has a plain title."""
+    store = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
+    emis, schema = "http://data.test/def/emis#", "https://schema.org/"
+    rows = list(store.query(f"""
+        SELECT ?code (LANG(?title) AS ?tag) WHERE {{
+          ?book a <{emis}TextbookEdition> ; <{schema}name> ?title .
+          OPTIONAL {{ ?book <{emis}textLanguage>/<http://www.w3.org/2004/02/skos/core#notation>
+                      ?code }} }}""", use_default_graph_as_union=True))
+    del store
+    assert rows
+    assert {r["tag"].value for r in rows} >= {"ky", "ru"}
+    for row in rows:
+        assert row["tag"].value == (row["code"].value if row["code"] else "")
+
+
 def invalid_rows(manifest: dict) -> int:
     return len({(i["file"], i["row"]) for i in manifest["invalid"]})
 

@@ -121,6 +121,17 @@ def test_mapping_errors_are_caught_before_use() -> None:
                        "columns": {"x": {}},
                        "resources": [{"id": "school/{x}", "class": "emis:School",
                                       "properties": {"schema:name": "nme"}}]})
+    with pytest.raises(BuildError, match="schema:name lang uses column 'lng'"):
+        parse_mapping({"table": "t", "source": {"files": ["t.csv"]}, "graph": "t", "key": ["x"],
+                       "columns": {"x": {}},
+                       "resources": [{"id": "school/{x}", "class": "emis:School", "properties": {
+                           "schema:name": {"column": "x", "lang": {"column": "lng"}}}}]})
+    with pytest.raises(BuildError, match="invalid mapping at resources/0/properties/schema:name"):
+        parse_mapping({"table": "t", "source": {"files": ["t.csv"]}, "graph": "t", "key": ["x"],
+                       "columns": {"x": {}},
+                       "resources": [{"id": "school/{x}", "class": "emis:School", "properties": {
+                           "schema:name": {"column": "x", "lang": {"column": "x",
+                                                                   "default": "not a tag"}}}}]})
 
 
 def test_bundled_mappings_load_in_dependency_order() -> None:
