@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
@@ -33,6 +33,7 @@ from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.uris import TYPES, Uris
 
 from . import Release, has_query, indicator_tables, load_query, release, settings
+from .document_cache import DocumentCache
 from .figures import SchoolFigures, school_figures
 from .messages import message
 from .schema_org import coordinates, schema_org, script_json
@@ -343,37 +344,45 @@ def link_header(doc_url: str, thing: str | None) -> str:
 
 def serve_document(rel: Release, resource: Resource, suffix_format: Format | None,
                    thing: str | None = None, inbound: bool = True) -> Response:
-    """Look up, describe and render one resource in the negotiated format."""
+    """Look up, describe and render one resource in the negotiated format (once per release
+    and worker: see document_cache)."""
     fmt = choose_document_format(suffix_format)
     g.response_format = fmt
+    lang = choose_language() if fmt is HTML else ""
+    # an HTML page also shows its own path and query (the language links keep them)
+    page_url = request.full_path if fmt is HTML else ""
+    key = (rel.id, resource.iri, resource.query, fmt.media_type, lang, page_url, thing, inbound)
+    cache = current_app.extensions.setdefault("emis-lod.documents", DocumentCache())  # per app
+    body = cache.get_or_render(key, lambda: render_document(rel, resource, fmt, lang, thing, inbound))
+    vary = "Accept, Accept-Language" if fmt is HTML else "Accept"
+    return document_response(body, fmt, rel, resource.doc_url, thing, suffix_format, vary)
+
+
+def render_document(rel: Release, resource: Resource, fmt: Format, lang: str,
+                    thing: str | None, inbound: bool) -> bytes | str:
     if not exists(rel.store, rel.prefixes, resource.iri):
         raise NotFound(f"{resource.iri} is not described in release {rel.id}. Check the key, "
                        f"or search with SPARQL at {rel.uris.sparql}.")
     triples = describe(rel.store, rel.prefixes, resource)
-    vary = "Accept"
-    if fmt is HTML:
-        lang = choose_language()
-        vary = "Accept, Accept-Language"
-        page = Page(triples, resource.iri, rel, lang, term_labels(rel))
-        links = inbound_links(rel, resource.iri, lang, page) if inbound else []
-        described = schema_org(page.by_subject, resource.iri, rel.uris.vocab, resource.doc_url)
-        body: bytes | str = render_template(
-            "document.html", page=page, main=page.main(), others=page.others(),
-            enrolment=page.enrolment(), inbound=links[:INBOUND_LIMIT],
-            domains=page.figures.domains() if page.figures else [],
-            indicators=indicator_tables.for_page(rel, resource.iri, lang, page.parents()),
-            inbound_more=len(links) > INBOUND_LIMIT or len(links) >= INBOUND_ROWS // 4,
-            doc_url=resource.doc_url, thing=thing,
-            alternates=[(f, f"{resource.doc_url}.{f.suffix}") for f in DOCUMENT_FORMATS
-                        if f is not HTML],
-            rel=rel, lang=lang, languages=LANGUAGES,
-            schema_org=script_json(described) if described else None,
-            map=map_view(rel, page, described, lang))
-    else:
-        body = render_rdf(triples, fmt, root=resource.iri, prefixes=rel.prefixes,
+    if fmt is not HTML:
+        return render_rdf(triples, fmt, root=resource.iri, prefixes=rel.prefixes,
                           context=formats.jsonld_context(rel.uris.base),
                           context_url=rel.uris.context)
-    return document_response(body, fmt, rel, resource.doc_url, thing, suffix_format, vary)
+    page = Page(triples, resource.iri, rel, lang, term_labels(rel))
+    links = inbound_links(rel, resource.iri, lang, page) if inbound else []
+    described = schema_org(page.by_subject, resource.iri, rel.uris.vocab, resource.doc_url)
+    return render_template(
+        "document.html", page=page, main=page.main(), others=page.others(),
+        enrolment=page.enrolment(), inbound=links[:INBOUND_LIMIT],
+        domains=page.figures.domains() if page.figures else [],
+        indicators=indicator_tables.for_page(rel, resource.iri, lang, page.parents()),
+        inbound_more=len(links) > INBOUND_LIMIT or len(links) >= INBOUND_ROWS // 4,
+        doc_url=resource.doc_url, thing=thing,
+        alternates=[(f, f"{resource.doc_url}.{f.suffix}") for f in DOCUMENT_FORMATS
+                    if f is not HTML],
+        rel=rel, lang=lang, languages=LANGUAGES,
+        schema_org=script_json(described) if described else None,
+        map=map_view(rel, page, described, lang))
 
 
 def document_response(body: Any, fmt: Format, rel: Release, doc_url: str, thing: str | None,
