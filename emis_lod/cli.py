@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -53,8 +54,11 @@ def generate(schools: int, seed: int, out: Path, crosswalks: bool) -> None:
               default=None, help="Publish staff as pseudonymous records plus aggregates, or as "
               "per-school aggregates only [env EMIS_LOD_STAFF_PUBLICATION; default records].")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any row is rejected.")
+@click.option("--publish/--no-publish", "publish", default=True, show_default=True,
+              help="Serve the new release at once, or only write it (publish it later with "
+                   "`emis-lod publish`).")
 def build(source: Path, store: Path, base_uri: str | None, validator: str | None,
-          staff_publication: str | None, strict: bool) -> None:
+          staff_publication: str | None, strict: bool, publish: bool) -> None:
     """Map, validate and load the tables of SOURCE into a new release of STORE."""
     from .loaders.build import BuildError
     from .loaders.build import build as run
@@ -62,14 +66,107 @@ def build(source: Path, store: Path, base_uri: str | None, validator: str | None
     settings = load_settings(base_uri=base_uri, validator=validator,
                              staff_publication=staff_publication)
     try:
-        report = run(source, store, settings, echo=click.echo)
+        report = run(source, store, settings, echo=click.echo, publish=publish)
     except BuildError as err:
         click.echo(f"error: {err}", err=True)
         click.echo("the previously published release (if any) is unchanged", err=True)
         sys.exit(2)
     click.echo(report.summary())
+    if not publish:
+        click.echo(f"not published; to serve it: emis-lod publish --store {store} {report.release}")
     if strict and report.rejected:
         sys.exit(1)
+
+
+STORE_OPTION = click.option(
+    "--store", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+    help="Store directory written by `emis-lod build`.")
+
+
+def _release_error(err: Exception) -> NoReturn:
+    click.echo(f"error: {err}", err=True)
+    sys.exit(2)
+
+
+def _describe_switch(store: Path, verb: str, release_id: str, before: str | None) -> None:
+    from .loaders import releases
+
+    if before == release_id:
+        click.echo(f"release {release_id} is already served from {store}")
+        return
+    click.echo(f"{verb} release {release_id} in {store} (was {before or 'nothing'}); running "
+               "servers switch on their next request")
+    previous = releases.previous_release(store)
+    if previous:
+        click.echo(f"`emis-lod rollback --store {store}` returns to {previous}")
+
+
+@main.command("releases")
+@STORE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--prune", "keep", type=click.IntRange(min=1), default=None, metavar="KEEP",
+              help="Delete all but the KEEP newest releases (never the served one nor the "
+                   "rollback target).")
+def releases_command(store: Path, as_json: bool, keep: int | None) -> None:
+    """List the releases of STORE: accounting, which one is served, where rollback goes."""
+    import json
+
+    from .loaders import releases
+
+    deleted = releases.prune(store, keep) if keep is not None else []
+    listed = releases.describe(store)
+    incomplete = releases.incomplete_releases(store)
+    if as_json:
+        click.echo(json.dumps({
+            "store": str(store), "current": releases.current_id(store),
+            "previous": releases.previous_release(store),
+            "releases": [r.as_json() for r in listed], "incomplete": incomplete,
+            "pruned": deleted}, ensure_ascii=False, indent=2))
+        return
+    for rid in deleted:
+        click.echo(f"deleted release {rid}")
+    if not listed:
+        click.echo(f"no release in {store}: run `emis-lod build --source DIR --store {store}`")
+    else:
+        click.echo(f"  {'release':<24} {'built at':<26} {'triples':>10} {'read':>8} "
+                   f"{'loaded':>8} {'rejected':>9}")
+    for r in listed:
+        mark = "*" if r.current else "<" if r.previous else " "
+        note = "  (served)" if r.current else "  (rollback target)" if r.previous else ""
+        click.echo(f"{mark} {r.id:<24} {r.built_at:<26} {r.triples:>10} {r.rows_read:>8} "
+                   f"{r.rows_loaded:>8} {r.rows_rejected:>9}{note}")
+    for name in incomplete:
+        click.echo(f"  {name}  (incomplete: a build under way or killed; ignored, the next "
+                   "build removes it)")
+
+
+@main.command()
+@STORE_OPTION
+@click.argument("release_id", required=False)
+def publish(store: Path, release_id: str | None) -> None:
+    """Serve RELEASE_ID of STORE (default: the newest complete release), atomically."""
+    from .loaders import releases
+
+    before = releases.current_id(store)
+    try:
+        published = releases.publish(store, release_id)
+    except releases.ReleaseError as err:
+        _release_error(err)
+    _describe_switch(store, "published", published, before)
+
+
+@main.command()
+@STORE_OPTION
+def rollback(store: Path) -> None:
+    """Serve again the release of STORE that was served before the last publish."""
+    from .loaders import releases
+
+    before = releases.current_id(store)
+    try:
+        restored = releases.rollback(store)
+    except releases.ReleaseError as err:
+        _release_error(err)
+    _describe_switch(store, "rolled back to", restored, before)
 
 
 def _serve_options(f):  # type: ignore[no-untyped-def]
@@ -92,8 +189,7 @@ def _serve_options(f):  # type: ignore[no-untyped-def]
 
 
 @main.command()
-@click.option("--store", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              required=True, help="Store directory written by `emis-lod build`.")
+@STORE_OPTION
 @_serve_options
 def serve(store: Path, host: str | None, port: int | None, workers: int | None,
           timeout: int | None, query_timeout: float | None, query_workers: int | None) -> None:

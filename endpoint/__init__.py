@@ -3,7 +3,8 @@
 ``create_app(store_dir, settings)`` builds the Flask (WSGI) application; ``server.serve`` runs it
 under gunicorn. The application never opens the store at import or creation time: each worker
 process opens the current release READ-ONLY on its first request (after gunicorn forked it) and
-re-opens when ``STORE/current`` is switched to a newer release, so publishing needs no restart.
+re-opens when ``STORE/current`` is switched (``emis-lod publish`` or ``rollback``), so a switch
+needs no restart; a request started before a switch ends on the release it started on.
 
 Views parse the request, call one function, render; the one error handler is in ``errors.py``.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from emis_lod import __version__
 from emis_lod.loaders import releases
@@ -84,9 +85,15 @@ class ReleaseHolder:
 
 
 def release() -> Release:
-    """The release serving the current request."""
-    holder: ReleaseHolder = current_app.extensions[EXTENSION]
-    return holder.get()
+    """The release serving the current request: the one served when the request first asked,
+    kept for the whole request, so that a publish or rollback while it runs never mixes two
+    releases in one answer (the old release stays open until the request ends)."""
+    rel: Release | None = g.get(EXTENSION)
+    if rel is None:
+        holder: ReleaseHolder = current_app.extensions[EXTENSION]
+        rel = holder.get()
+        setattr(g, EXTENSION, rel)
+    return rel
 
 
 def settings() -> Settings:

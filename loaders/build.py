@@ -66,13 +66,15 @@ class BuildReport:
     phases: dict[str, float] = field(default_factory=dict)   # seconds per build phase
     examples: dict[str, str] = field(default_factory=dict)   # table -> one loaded resource IRI
     skipped: list[str] = field(default_factory=list)         # optional tables with no file
+    published: bool = True                                   # False: built with publish=False
 
     @property
     def rejected(self) -> int:
         return sum(t.rows_rejected for t in self.tables)
 
     def summary(self) -> str:
-        lines = [f"release {self.release} published in {self.store} ({self.seconds:.1f} s)",
+        done = "published" if self.published else "written (not published)"
+        lines = [f"release {self.release} {done} in {self.store} ({self.seconds:.1f} s)",
                  f"{'table':<20} {'file':<24} {'read':>8} {'loaded':>8} {'rejected':>9} {'triples':>10}"]
         for t in self.tables:
             lines.append(f"{t.table:<20} {t.file:<24} {t.rows_read:>8} {t.rows_loaded:>8} "
@@ -244,7 +246,7 @@ def _shacl_rejections(violations: list, owner: dict[str, tuple[str, str, int]],
 def build(source: Path, store_dir: Path, settings: Settings,
           echo: Callable[[str], object] = print, mappings_dir: Path | None = None,
           progress: Progress = SILENT,
-          today: date | None = None) -> BuildReport:
+          today: date | None = None, publish: bool = True) -> BuildReport:
     started = time.perf_counter()
     phases: dict[str, float] = {}
 
@@ -358,13 +360,14 @@ def build(source: Path, store_dir: Path, settings: Settings,
         raise
     finally:
         progress.close()
-    releases.publish(store_dir, release_id)
+    if publish:
+        releases.publish(store_dir, release_id)
     lap("write", mark)
     examples = {t.table: str(t.subjects["subject"].iloc[0]) for t in mapped.values() if len(t.subjects)}
     return BuildReport(release_id, final, store_dir, uris.base, tables, vocabulary, triples,
                        rejections, len(violations), time.perf_counter() - started, phases,
                        dict(reversed(list(examples.items()))),
-                       [m.table for m in mappings if m.table not in sources])
+                       [m.table for m in mappings if m.table not in sources], publish)
 
 
 def _remove_rows(store: ox.Store, rows: dict[str, dict[int, list[dict]]],
