@@ -11,12 +11,13 @@ SCHEMA = Namespace("https://schema.org/")
 GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 
 FIXED: dict[str, str] = {
     "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD), "owl": str(OWL),
     "skos": str(SKOS), "schema": str(SCHEMA), "org": str(ORG), "geo": str(GEO),
     "dcat": str(DCAT), "dcterms": str(DCTERMS), "prov": str(PROV), "void": str(VOID),
-    "sh": str(SH), "sd": str(SD),
+    "sh": str(SH), "sd": str(SD), "spdx": str(SPDX),
 }
 
 

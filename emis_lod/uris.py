@@ -14,6 +14,10 @@ Everything the platform mints lives under one configurable base:
 - ``{base}id/catalog/emis``        the DCAT catalogue (303 to ``{base}doc/catalog/emis``)
 - ``{base}id/observation/{indicator}_{level}-{area}_{period}[_{subject}-g{grade}]``  an indicator
   value (RDF Data Cube observation); ``{base}id/cube/{name}`` its data set
+- ``{base}id/release/{release-id}`` a release: the build that made it and the provenance of its
+  graphs (303 to ``{base}doc/release/{release-id}``)
+- ``{base}release/``               the HTML summary of the current release; ``{base}release/{file}``
+  its rejection report (``rejections.csv``) and SHACL validation report (``validation.ttl``)
 
 Keys are stable source codes, percent-encoded where they hold characters that
 are not safe in a path segment.
@@ -27,13 +31,14 @@ from urllib.parse import quote, unquote
 # Resource types with /id/ URIs; the endpoint dereferences exactly these.
 TYPES = ("school", "region", "district", "enrolment", "finance", "textbook", "provision",
          "staff", "training", "staff-summary", "building", "assessment", "finance-summary",
-         "provision-summary", "observation", "cube")
+         "provision-summary", "release", "observation", "cube")
 
 ONTOLOGY_PATH = "def/emis"
 CONCEPT_PATH = "def/concept"
 CONTEXT_PATH = "context/v1.jsonld"
 LIST_PATH = "list"
 SEARCH_PATH = "search"
+RELEASE_PATH = "release"
 
 
 def encode_key(key: str) -> str:
@@ -122,6 +127,19 @@ class Uris:
     @property
     def catalog(self) -> str:
         return f"{self.base}id/catalog/emis"
+
+    def release(self, release_id: str) -> str:
+        """A release, as the provenance graph describes it."""
+        return self.id("release", release_id)
+
+    @property
+    def release_summary(self) -> str:
+        """The HTML summary of the current release."""
+        return f"{self.base}{RELEASE_PATH}/"
+
+    def release_file(self, file: str) -> str:
+        """A report of the current release (``rejections.csv``, ``validation.ttl``)."""
+        return f"{self.base}{RELEASE_PATH}/{encode_key(file)}"
 
     def split_id(self, iri: str) -> tuple[str, str] | None:
         """``(type, key)`` for one of our ``/id/`` URIs, else None."""

@@ -132,7 +132,7 @@ def _cors(response: Response) -> Response:
 
 def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
-    from . import browse, catalog, documents, dumps, errors, examples, openapi, sparql, void
+    from . import browse, catalog, documents, dumps, errors, examples, openapi, sparql, summary, void
     from .executor import QueryExecutor
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
@@ -150,6 +150,7 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     app.register_blueprint(void.bp)
     app.register_blueprint(dumps.bp)
     app.register_blueprint(catalog.bp)
+    app.register_blueprint(summary.bp)
     app.register_blueprint(openapi.bp)
     errors.register(app)
     app.after_request(_cors)

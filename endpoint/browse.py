@@ -86,6 +86,7 @@ LIST_TYPES: dict[str, ListType] = {t.type: t for t in (
     ListType("assessment", "SafetyAssessment", "emis:building/emis:school", ()),
     ListType("finance-summary", "FinanceSummary", "emis:school", ("school",)),
     ListType("provision-summary", "ProvisionSummary", "emis:school", ("school",)),
+    ListType("release", "Release", None, ()),
     ListType("observation", "IndicatorObservation", "emis:refArea", ()),
     ListType("cube", "IndicatorDataSet", None, ()),
 )}

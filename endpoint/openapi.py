@@ -188,6 +188,26 @@ def spec(base: str) -> dict[str, Any]:
                     "application/gzip": {}, "text/csv": {}, "application/csvm+json": {},
                     "text/plain": {}}}, "304": {"description": "not modified"},
                     "404": NOT_FOUND}}},
+            "/release/": {"get": {
+                "summary": "the HTML summary of the served release: build, software version, "
+                           "per table file, encoding, SHA-256, rows read/loaded/rejected, "
+                           "triples, graph; the rejected rows a page at a time",
+                "parameters": [LANG, _param("page", "query", "the page of rejected rows "
+                                            "(1-based)", schema={"type": "integer", "minimum": 1}),
+                               _param("table", "query", "only this table's rejected rows")],
+                "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
+                              "400": _error("a bad page number"),
+                              "404": _error("no such page or table")}}},
+            "/release/{name}": {"get": {
+                "summary": "a report of the served release, as the build wrote it: "
+                           "rejections.csv (file, row, column, value, reason), validation.ttl "
+                           "(the SHACL validation report), manifest.json (the accounting)",
+                "parameters": [_param("name", "path", "the file name", required=True, schema={
+                    "type": "string",
+                    "enum": ["rejections.csv", "validation.ttl", "manifest.json"]})],
+                "responses": {"200": {"description": "the file", "content": {
+                    "text/csv": {}, "text/turtle": {}, "application/json": {}}},
+                    "304": {"description": "not modified"}, "404": NOT_FOUND}}},
             "/def/emis": _document_get("the ontology", []),
             "/def/emis.{suffix}": _document_get("the ontology in one format", [_param(
                 "suffix", "path", "format suffix", required=True,

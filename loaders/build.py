@@ -314,6 +314,16 @@ def build(source: Path, store_dir: Path, settings: Settings,
         mark = lap("validate", mark)
         if settings.staff_publication == "aggregates":
             _drop_people(store, mappings, uris)
+        # graph/provenance: the release, its build and where every graph came from; loaded
+        # before the triples are counted, so that the dumps and the VoID counts include it
+        from . import provenance
+        provenance.load(store, uris, provenance.record(
+            store, uris, release_id, datetime.fromtimestamp(time.time() - (time.perf_counter()
+                                                                           - started), UTC),
+            datetime.now(UTC), __version__,
+            [provenance.table(m.table, uris.graph(m.graph), sources[m.table], mapped[m.table])
+             for m in mappings if m.table in mapped],
+            {uris.graph("derived"): [p.read_text(encoding="utf-8") for p in derived_queries()]}))
         triples = len(store)
         per_graph = _triples_per_graph(store)
         mark = lap("write", mark)

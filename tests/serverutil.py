@@ -53,6 +53,7 @@ GRAPH_BY_PATH = (
     ("id/staff-summary/", "staff-summary"),
     ("id/building/", "buildings"),
     ("id/assessment/", "safety"),
+    ("id/release/", "provenance"),
     ("def/", "ontology"),
 )
 
@@ -519,7 +520,26 @@ def sample_data(base: str) -> str:
     """The sample data set (Turtle) for a base URI."""
     base = base if base.endswith("/") else base + "/"
     return (SAMPLE.replace("{base}", base) + DOMAINS.replace("{base}", base)
-            + domain_vocabulary(base))
+            + RELEASE.replace("{base}", base) + domain_vocabulary(base))
+
+
+# The release describing itself, as a build does in {base}graph/provenance (loaders/provenance.py).
+RELEASE = """\
+@prefix emis:    <{base}def/emis#> .
+@prefix schema:  <https://schema.org/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix prov:    <http://www.w3.org/ns/prov#> .
+@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
+
+<{base}id/release/20260101T000000000000Z> a emis:Release ;
+    dcterms:identifier "20260101T000000000000Z" ;
+    schema:name "Release 20260101T000000000000Z"@en ;
+    dcterms:issued "2026-01-01T00:05:00+00:00"^^xsd:dateTime ;
+    prov:wasGeneratedBy <{base}id/release/20260101T000000000000Z#build> .
+<{base}id/release/20260101T000000000000Z#build> a prov:Activity ;
+    prov:startedAtTime "2026-01-01T00:00:00+00:00"^^xsd:dateTime ;
+    prov:endedAtTime "2026-01-01T00:05:00+00:00"^^xsd:dateTime .
+"""
 
 
 SCHOOL = "41101001"  # the sample school with enrolment, coordinates, two languages, the domains

@@ -100,7 +100,9 @@ def test_example_query_in_the_query_ui(browser, ui_server: str) -> None:
         # YASGUI replaced the plain form, with syntax highlighting (CodeMirror tokens)
         page.wait_for_selector("#yasgui .yasqe .CodeMirror", timeout=15000)
         assert page.locator("#plain-form").is_hidden()
-        page.wait_for_selector("#example-select[data-loaded='13']", state="attached",
+        documented = len(list((Path(__file__).resolve().parent.parent / "docs" / "queries")
+                              .glob("*.rq")))
+        page.wait_for_selector(f"#example-select[data-loaded='{documented}']", state="attached",
                                timeout=15000)
         page.select_option("#example-select", EXAMPLE)
         editor = page.locator("#yasgui .yasqe .CodeMirror-code")

@@ -11,6 +11,8 @@ SPARQLWrapper.
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import io
 import re
 import shutil
@@ -121,6 +123,7 @@ class Source:
 
     directory: Path
     rejections: pd.DataFrame
+    release: str = ""                 # the id of the release built from it
 
     def table(self, table: str, file: str) -> pd.DataFrame:
         raw = (self.directory / file).read_bytes()
@@ -412,6 +415,38 @@ def recent_training_by_district(src: Source) -> Expected:
                     shares=["share"], labels=["districtName"])
 
 
+# The files whose rows state something about a school (its record, its buildings, its codes in
+# other registries), by table.
+SCHOOL_FILES = {"schools": "schools.csv", "buildings": "buildings.csv",
+                "crosswalks": "crosswalks.csv"}
+
+
+def encoding_of(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1251"
+    return "utf-8"
+
+
+def school_statement_sources(src: Source) -> Expected:
+    loaded = set(src.schools["school_code"])
+    frames = []
+    for table, file in SCHOOL_FILES.items():
+        path = src.directory / file
+        if not path.is_file():
+            continue
+        raw = path.read_bytes()
+        codes = sorted(set(src.table(table, file)["school_code"]) & loaded)
+        frames.append(pd.DataFrame({"school": codes, "file": file,
+                                    "sha256": hashlib.sha256(raw).hexdigest(),
+                                    "encoding": encoding_of(raw), "release": src.release}))
+    return Expected(pd.concat(frames, ignore_index=True), ["school", "file"],
+                    labels=["sha256", "encoding", "release"])
+
+
 PANDAS: dict[str, Callable[[Source], Expected]] = {
     "01-extra-budgetary-income-by-district.rq": extra_budgetary_by_district,
     "02-grade5-math-textbooks-under-60.rq": grade5_math_under_60,
@@ -426,6 +461,7 @@ PANDAS: dict[str, Callable[[Source], Expected]] = {
     "11-pupils-per-teacher-by-school-type.rq": pupils_per_teacher_by_type,
     "12-overcrowded-schools.rq": overcrowded_schools,
     "13-recent-training-by-district.rq": recent_training_by_district,
+    "14-where-school-statements-come-from.rq": school_statement_sources,
 }
 HTTP_QUERY = "07-extra-budgetary-share-by-region.rq"
 HTTP_TABLES = ("regions.csv", "districts.csv", "schools.csv", "finance.csv")
@@ -484,7 +520,8 @@ def store(built):
 
 @pytest.fixture(scope="module")
 def src(demo_source, built) -> Source:
-    return Source(demo_source, pd.read_csv(built.release_dir / releases.REJECTIONS))
+    return Source(demo_source, pd.read_csv(built.release_dir / releases.REJECTIONS),
+                  releases.read_manifest(built.release_dir)["release"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""``/release/``: the HTML summary of the served release, and its reports as files.
+
+- ``/release/`` (HTML, in ky, ru or en): release id, build time, software version; per table the
+  source file, encoding, SHA-256, rows read / loaded / rejected (and whether that accounting
+  closes), triples and named graph (a link to the query editor, ready to list the graph); then
+  the rejected rows (file, row, column, value, reason) a page at a time (``?page=N``, ``?table=``
+  to see one table's). Everything comes from the release's ``manifest.json`` and
+  ``rejections.csv``, exactly as the build wrote them.
+- ``/release/rejections.csv``, ``/release/validation.ttl`` (the SHACL validation report) and
+  ``/release/manifest.json``: those files of the release directory, served read-only.
+
+The release as linked data (PROV, DCAT: ``{base}id/release/{id}``) is the provenance graph's.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+from flask import Blueprint, Response, g, render_template, request, send_file
+from werkzeug.exceptions import BadRequest, NotFound
+
+from emis_lod.formats import HTML
+from emis_lod.loaders import releases
+
+from . import Release, release
+from .documents import CACHE_CONTROL, LANGUAGES, choose_language
+from .messages import message
+
+bp = Blueprint("summary", __name__)
+
+PAGE_SIZE = 100
+VALIDATION = "validation.ttl"
+# the release's files a reader may download, and what they are served as
+FILES = {releases.REJECTIONS: "text/csv; charset=utf-8",
+         VALIDATION: "text/turtle; charset=utf-8",
+         releases.MANIFEST: "application/json"}
+
+_rejections: dict[str, pd.DataFrame] = {}
+_lock = threading.Lock()
+
+
+def rejections(rel: Release) -> pd.DataFrame:
+    """The release's rejected rows as the build wrote them; read once per release and process."""
+    key = str(rel.path)
+    with _lock:
+        if key not in _rejections:
+            path = rel.path / releases.REJECTIONS
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() \
+                else pd.DataFrame(columns=["table", "file", "row", "column", "value", "rule", "reason"])
+            _rejections.clear()
+            _rejections[key] = frame
+        return _rejections[key]
+
+
+def tables(rel: Release) -> list[dict[str, Any]]:
+    """The manifest's accounting per table, with whether it closes and a query for its graph."""
+    out = []
+    for name, t in rel.manifest.get("tables", {}).items():
+        query = f"SELECT ?s ?p ?o WHERE {{\n  GRAPH <{t['graph']}> {{ ?s ?p ?o }}\n}}\nLIMIT 100"
+        out.append({**t, "table": name,
+                    "closes": t["rows_read"] == t["rows_loaded"] + t["rows_rejected"],
+                    "graph_query": f"{rel.uris.sparql}?{urlencode({'example': query})}"})
+    return out
+
+
+def _page_number(pages: int) -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(f"page must be a whole number from 1; got {raw!r}")
+    page = int(raw)
+    if page > pages:
+        raise NotFound(f"there are {pages} pages of rejected rows; page {page} is past the last")
+    return page
+
+
+@bp.route("/release/")
+def summary() -> Response:
+    rel = release()
+    lang = choose_language()
+    g.response_format = HTML
+    rows = rejections(rel)
+    table = request.args.get("table", "")
+    if table:
+        if table not in rel.manifest.get("tables", {}):
+            raise NotFound(f"release {rel.id} has no table {table!r}; the tables are: "
+                           + ", ".join(rel.manifest.get("tables", {})))
+        rows = rows[rows["table"] == table]
+    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    page = _page_number(pages)
+
+    def link(number: int) -> str:
+        args = {k: v for k, v in (("table", table), ("lang", lang)) if v}
+        return f"{rel.uris.release_summary}?{urlencode({**args, 'page': number})}"
+
+    body = render_template(
+        "release.html", rel=rel, lang=lang, languages=LANGUAGES, m=lambda key: message(key, lang),
+        tables=tables(rel), table=table, total=len(rows), page=page, pages=pages,
+        rejected=rows.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].to_dict("records"),
+        prev=link(page - 1) if page > 1 else None, next=link(page + 1) if page < pages else None,
+        release_iri=rel.uris.release(rel.id),
+        files={name: rel.uris.release_file(name) for name in FILES})
+    response = Response(body, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["EMIS-Release"] = rel.id
+    return response
+
+
+@bp.route("/release/<name>")
+def download(name: str) -> Response:
+    rel = release()
+    path = rel.path / name
+    if name not in FILES or not path.is_file():
+        raise NotFound(f"no file {name!r} here; the release's reports are: "
+                       + ", ".join(rel.uris.release_file(f) for f in FILES))
+    response = send_file(path, mimetype=FILES[name], conditional=True, etag=True,
+                         download_name=name)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["EMIS-Release"] = rel.id
+    return response
