@@ -54,12 +54,14 @@ def store(built):
 def test_readme_query_runs(store, number: int) -> None:
     rows = list(store.query(QUERIES[number], prefixes=prefixes(Uris("http://data.test/")),
                             use_default_graph_as_union=True))
-    assert number == 2 or rows, "the example query returns nothing on the demo data"
+    # the schools teaching in Uzbek may be none in a small demo set
+    assert 'notation "uz"' in QUERIES[number] or rows, "the example query returns nothing on the demo data"
 
 
 def test_pupils_per_region_match_the_source(store, demo_source, built) -> None:
-    """The first README query gives the figures pandas computes straight from the export."""
-    rows = store.query(QUERIES[0], prefixes=prefixes(Uris("http://data.test/")),
+    """The README's pupils-per-region query gives the figures pandas computes from the export."""
+    query = next(q for q in QUERIES if "SUM(?pupils) AS ?pupils" in q and "?region" in q)
+    rows = store.query(query, prefixes=prefixes(Uris("http://data.test/")),
                        use_default_graph_as_union=True)
     got = {r["region"].value.rsplit("/", 1)[-1]: int(r["pupils"].value) for r in rows}
     src = pd.read_csv(demo_source / "schools.csv", sep=";", encoding="cp1251", dtype=str,
