@@ -347,6 +347,8 @@ class SchoolFigures:
         for b in self.links("building"):
             out.update(o.value for o in self.objects(b, "latestAssessment"))
         out.update(n for n in self.page.by_subject if self.has_type(n, "FinanceLine"))
+        # indicator observations have a section of their own (endpoint/indicator_tables.py)
+        out.update(n for n in self.page.by_subject if self.has_type(n, "IndicatorObservation"))
         return out
 
     def tabled_properties(self) -> set[str]:

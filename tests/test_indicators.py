@@ -345,3 +345,20 @@ def test_indicator_page_charts_the_regions(client, store):
     assert all(re.search(r"\.\d{2}$", tr.find("a", class_="figure").get_text(strip=True)) for tr in rows)
     districts = section.find("details")
     assert districts and len(districts.find_all("tr")) > len(rows)
+
+
+def test_school_document_carries_its_observations(client, store):
+    """A registry following a school's URI gets its indicator values in the same document."""
+    school = select(store, """SELECT ?s WHERE { ?o emis:refArea ?s . ?s a emis:School }
+                              ORDER BY ?s LIMIT 1""")[0]["s"]
+    path = "/" + school.split("/", 3)[3].replace("id/", "doc/", 1)
+    doc = client.get(path, headers={"Accept": "application/ld+json"}).get_json()
+    nested = {o["id"]: o for o in doc["observations"]}
+    stored = {r["o"]: r["v"] for r in select(store, f"""SELECT ?o ?v WHERE {{
+        ?o emis:refArea <{school}> ; emis:value ?v }}""")}
+    assert set(nested) == set(stored)
+    for iri, node in nested.items():
+        assert float(node["value"]) == float(stored[iri])
+        assert node["indicator"]["prefLabel"]["ky"]
+    html = client.get(path + ".html").get_data(as_text=True)
+    assert "/id/observation/" in html and 'id="indicators"' in html
