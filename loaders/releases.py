@@ -5,7 +5,6 @@
       releases/<release-id>/manifest.json  base URI, build time, per-table accounting
       releases/<release-id>/rejections.csv rows that did not load, with file:row:column and reason
       current -> releases/<release-id>     what is served
-
       history.json                         the publish history: a stack of release ids
       .lock                                one publish or rollback at a time (flock)
 
@@ -38,6 +37,7 @@ RELEASES = "releases"
 MANIFEST = "manifest.json"
 OXIGRAPH = "oxigraph"
 REJECTIONS = "rejections.csv"
+VALIDATION = "validation.ttl"
 HISTORY = "history.json"
 LOCK = ".lock"
 STAGING_PREFIX = ".staging-"
