@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -57,23 +58,44 @@ def generate(schools: int, seed: int, out: Path, crosswalks: bool) -> None:
 @click.option("--publish/--no-publish", "publish", default=True, show_default=True,
               help="Serve the new release at once, or only write it (publish it later with "
                    "`emis-lod publish`).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bars, warnings or summary; only errors (on stderr) and the exit code.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON summary on stdout (accounting per table, phases, where the "
+                   "reports are; {\"ok\": false, \"error\": ...} when the build fails), no bars.")
 def build(source: Path, store: Path, base_uri: str | None, validator: str | None,
-          staff_publication: str | None, strict: bool, publish: bool) -> None:
-    """Map, validate and load the tables of SOURCE into a new release of STORE."""
+          staff_publication: str | None, strict: bool, publish: bool, quiet: bool,
+          as_json: bool) -> None:
+    """Map, validate and load the tables of SOURCE into a new release of STORE.
+
+    Exit codes: 0 built; 1 built, but --strict and rows were rejected; 2 not built (a bad
+    file or column; nothing was published).
+    """
     from .loaders.build import BuildError
     from .loaders.build import build as run
+    from .loaders.progress import SILENT
+    from .progress_bars import Bars
 
     settings = load_settings(base_uri=base_uri, validator=validator,
                              staff_publication=staff_publication)
+    # warnings go to stderr when stdout carries JSON; --quiet drops them
+    echo = (lambda *_: None) if quiet else (lambda m: click.echo(m, err=as_json))
+    progress = SILENT if quiet or as_json else Bars()
     try:
-        report = run(source, store, settings, echo=click.echo, publish=publish)
+        report = run(source, store, settings, echo=echo, publish=publish, progress=progress)
     except BuildError as err:
         click.echo(f"error: {err}", err=True)
         click.echo("the previously published release (if any) is unchanged", err=True)
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": str(err)}, ensure_ascii=False))
         sys.exit(2)
-    click.echo(report.summary())
-    if not publish:
-        click.echo(f"not published; to serve it: emis-lod publish --store {store} {report.release}")
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    elif not quiet:
+        click.echo(report.summary())
+        if not publish:
+            click.echo(f"not published; to serve it: emis-lod publish --store {store} "
+                       f"{report.release}")
     if strict and report.rejected:
         sys.exit(1)
 

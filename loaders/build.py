@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyoxigraph as ox
@@ -71,6 +72,23 @@ class BuildReport:
     @property
     def rejected(self) -> int:
         return sum(t.rows_rejected for t in self.tables)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary for machines (``emis-lod build --json``): the same facts as
+        :meth:`summary`, with the accounting per table and where the reports are."""
+        return {
+            "ok": True, "release": self.release, "published": self.published,
+            "store": str(self.store), "release_dir": str(self.release_dir),
+            "base_uri": self.base_uri, "seconds": round(self.seconds, 3),
+            "phases": {k: round(v, 3) for k, v in self.phases.items()},
+            "triples": self.triples, "vocabulary_triples": self.vocabulary_triples,
+            "rows_read": sum(t.rows_read for t in self.tables),
+            "rows_loaded": sum(t.rows_loaded for t in self.tables),
+            "rows_rejected": self.rejected, "shacl_violations": self.shacl_violations,
+            "tables": [asdict(t) for t in self.tables], "skipped_tables": self.skipped,
+            "rejections": str(self.release_dir / releases.REJECTIONS),
+            "validation_report": str(self.release_dir / releases.VALIDATION),
+        }
 
     def summary(self) -> str:
         done = "published" if self.published else "written (not published)"
@@ -409,4 +427,4 @@ def _triples_per_graph(store: ox.Store) -> dict[str, int]:
 def _write_validation_report(staging: Path, violations: list) -> None:
     from .shacl import report_graph
 
-    (staging / "validation.ttl").write_text(report_graph(violations), encoding="utf-8")
+    (staging / releases.VALIDATION).write_text(report_graph(violations), encoding="utf-8")
