@@ -265,6 +265,18 @@ def build(source: Path, store_dir: Path, settings: Settings,
           echo: Callable[[str], object] = print, mappings_dir: Path | None = None,
           progress: Progress = SILENT,
           today: date | None = None, publish: bool = True) -> BuildReport:
+    """Build SOURCE into a new release of STORE_DIR (and publish it), one build per store at a
+    time (releases.building)."""
+    try:
+        with releases.building(Path(store_dir)):
+            return _build(source, store_dir, settings, echo, mappings_dir, progress, today, publish)
+    except releases.BuildRunning as err:
+        raise BuildError(str(err)) from None
+
+
+def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[str], object],
+           mappings_dir: Path | None, progress: Progress, today: date | None,
+           publish: bool) -> BuildReport:
     started = time.perf_counter()
     phases: dict[str, float] = {}
 

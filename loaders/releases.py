@@ -7,6 +7,7 @@
       current -> releases/<release-id>     what is served
       history.json                         the publish history: a stack of release ids
       .lock                                one publish or rollback at a time (flock)
+      .build-lock                          one build at a time (flock, held for the whole build)
 
 A build writes a new release directory under a temporary name, renames it into
 place when complete, then swaps ``current`` with ``os.replace`` (atomic on POSIX).
@@ -40,6 +41,7 @@ REJECTIONS = "rejections.csv"
 VALIDATION = "validation.ttl"
 HISTORY = "history.json"
 LOCK = ".lock"
+BUILD_LOCK = ".build-lock"
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 HISTORY_LOG = 200   # entries of the publish log kept in history.json
@@ -118,6 +120,28 @@ def incomplete_releases(store: Path) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not (p / MANIFEST).is_file())
+
+
+class BuildRunning(ReleaseError):
+    """Another build is writing into the same store."""
+
+
+@contextlib.contextmanager
+def building(store: Path) -> Iterator[None]:
+    """Hold the store's build lock for a whole build. A second build into the same store fails
+    at once instead of deleting the first one's staging directory; a killed build's lock goes
+    with its process, so the next build simply runs."""
+    Path(store).mkdir(parents=True, exist_ok=True)
+    with open(Path(store) / BUILD_LOCK, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildRunning(f"another build is writing into {store}; wait until it ends (the "
+                               "served release is not affected) or build into another store") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def discard_staging(store: Path) -> None:
