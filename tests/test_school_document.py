@@ -339,7 +339,9 @@ def test_every_domain_type_dereferences(client, site, type_) -> None:
 
 
 def test_every_type_of_the_uri_scheme_is_tested_here_or_in_test_documents() -> None:
-    assert set(TYPES) == set(SAMPLE_THINGS) | {"school", "region", "district", "enrolment"}
+    # a release is dereferenced in tests/test_provenance.py
+    assert set(TYPES) == set(SAMPLE_THINGS) | {"school", "region", "district", "enrolment",
+                                               "release"}
 
 
 def test_building_document_lists_all_its_assessments(client, ns) -> None:
