@@ -236,6 +236,7 @@ def demo(schools: int, seed: int, directory: Path, host: str | None, port: int |
     from .generator import generate as run_generator
     from .generator.crosswalks import write_crosswalks
     from .loaders.build import build as run_build
+    from .progress_bars import Bars
 
     settings = load_settings(host=host, port=port, workers=workers, timeout=timeout,
                              query_timeout=query_timeout, query_workers=query_workers)
@@ -245,7 +246,7 @@ def demo(schools: int, seed: int, directory: Path, host: str | None, port: int |
     run_generator(source, schools=schools, seed=seed)
     write_crosswalks(source, seed=seed)
     click.echo(f"generated {schools} schools (seed {seed}) in {source}")
-    report = run_build(source, store, settings, echo=click.echo)
+    report = run_build(source, store, settings, echo=click.echo, progress=Bars())
     click.echo(report.summary())
     click.echo(report.try_urls(public))
     run_server(store, settings)
