@@ -115,7 +115,9 @@ class BuildReport:
 
     def try_urls(self, public: str) -> str:
         uris = Uris(public)
-        lines = ["try:", f"  {public}  (home page)", f"  {uris.sparql}  (SPARQL endpoint)"]
+        lines = ["try:", f"  {public}  (home page)", f"  {uris.sparql}  (SPARQL endpoint)",
+                 f"  {uris.concept('indicator', 'qualified-teachers')}  (an indicator: regions "
+                 "and districts)", f"  {uris.release_summary}  (this release: accounting, rejected rows)"]
         lines += [f"  {iri}  (a resource of table {table}: 303 to its document)"
                   for table, iri in self.examples.items()]
         lines += [f"  curl -L -H 'Accept: text/turtle' {next(iter(self.examples.values()), public)}",
