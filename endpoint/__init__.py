@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -105,6 +106,16 @@ def settings() -> Settings:
 def load_query(name: str) -> str:
     """The text of ``endpoint/queries/{name}.rq``."""
     return resources.files(__name__).joinpath("queries", f"{name}.rq").read_text("utf-8")
+
+
+def solutions(store: ox.Store, query: str, prefixes: Mapping[str, str] | None = None,
+              **options: Any) -> ox.QuerySolutions:
+    """The rows of a SELECT over the union of all graphs (a typed answer: pyoxigraph's query()
+    returns solutions, a boolean or triples)."""
+    result = store.query(query, prefixes=dict(prefixes or {}), use_default_graph_as_union=True,
+                         **options)
+    assert isinstance(result, ox.QuerySolutions), "a SELECT query was expected"
+    return result
 
 
 @cache

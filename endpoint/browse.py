@@ -43,7 +43,7 @@ from emis_lod import formats
 from emis_lod.formats import HTML, JSONLD, Format
 from emis_lod.uris import TYPES
 
-from . import Release, load_query, release
+from . import Release, load_query, release, solutions
 from .documents import LANGUAGES, choose_language, pick_label, term_labels
 
 bp = Blueprint("browse", __name__)
@@ -323,9 +323,9 @@ def list_things(name: str) -> Response:
     patterns, params, things = _filters(rel, info)
     cls = f"emis:{info.cls}"
     filters = " ".join(patterns)
-    total = int(next(iter(rel.store.query(
-        Template(load_query("list_count")).substitute(cls=cls, filters=filters),
-        prefixes=dict(rel.prefixes), use_default_graph_as_union=True)))["n"].value)
+    total = int(next(iter(solutions(
+        rel.store, Template(load_query("list_count")).substitute(cls=cls, filters=filters),
+        rel.prefixes)))["n"].value)
     paging = Paging(rel.uris.list(type_), params, page, size, total,
                     "." + fmt.suffix if with_suffix else "")
     if page > paging.last:
@@ -333,8 +333,7 @@ def list_things(name: str) -> Response:
                        f"{paging.href(1)}")
     text = Template(load_query("list_page")).substitute(
         cls=cls, filters=filters, limit=size, offset=(page - 1) * size)
-    iris = [row["s"].value for row in rel.store.query(
-        text, prefixes=dict(rel.prefixes), use_default_graph_as_union=True)]
+    iris = [row["s"].value for row in solutions(rel.store, text, rel.prefixes)]
     triples, members = describe_members(rel, iris)
     if fmt is JSONLD:
         body: str | bytes = collection_jsonld(rel, paging, triples, members)
@@ -356,8 +355,8 @@ def list_things(name: str) -> Response:
 
 def _thing_name(rel: Release, iri: str, lang: str) -> str:
     names: dict[str, list[str]] = {}
-    for row in rel.store.query(f"SELECT ?n WHERE {{ {ox.NamedNode(iri)} schema:name ?n }}",
-                               prefixes=dict(rel.prefixes), use_default_graph_as_union=True):
+    for row in solutions(rel.store, f"SELECT ?n WHERE {{ {ox.NamedNode(iri)} schema:name ?n }}",
+                         rel.prefixes):
         names.setdefault(row["n"].language or "", []).append(row["n"].value)
     return pick_label(names, lang) or iri
 
@@ -391,7 +390,7 @@ def skeleton(text: str) -> str:
     text = "".join(ch if ch.isalnum() else " " for ch in text)
     for latin, plain in LATIN:
         text = text.replace(latin, plain)
-    out = []
+    out: list[str] = []
     for ch in text:
         if not (out and out[-1] == ch and ch.isalpha()):
             out.append(ch)
@@ -417,8 +416,7 @@ def search_index(rel: Release) -> list[Entry]:
     with _index_lock:
         if key not in _index:
             entries = []
-            rows = rel.store.query(load_query("search_names"), prefixes=dict(rel.prefixes),
-                                   use_default_graph_as_union=True)
+            rows = solutions(rel.store, load_query("search_names"), rel.prefixes)
             for row in rows:
                 iri, name = row["s"].value, row["name"].value
                 split = rel.uris.split_id(iri)

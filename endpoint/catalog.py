@@ -29,7 +29,7 @@ from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML
 from emis_lod.loaders import dumps as dump_files
 
-from . import Release, release
+from . import Release, release, solutions
 from .documents import (
     choose_document_format,
     choose_language,
@@ -156,7 +156,8 @@ def coverage(rel: Release) -> dict[str, tuple[str, str]]:
                 spans = []
                 graphs = " ".join(f"<{rel.uris.graph(name)}>" for name in d.graphs)
                 for prop, kind in d.coverage:
-                    rows = list(rel.store.query(
+                    rows = list(solutions(
+                        rel.store,
                         f"SELECT (MIN(STR(?v)) AS ?lo) (MAX(STR(?v)) AS ?hi) WHERE {{ "
                         f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s <{rel.uris.vocab}{prop}> ?v }} }}"))
                     if rows and rows[0]["lo"] is not None:

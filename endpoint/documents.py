@@ -32,7 +32,7 @@ from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.uris import TYPES, Uris
 
-from . import Release, has_query, indicator_tables, load_query, release, settings
+from . import Release, has_query, indicator_tables, load_query, release, settings, solutions
 from .document_cache import DocumentCache
 from .figures import SchoolFigures, school_figures
 from .messages import message
@@ -95,10 +95,7 @@ def construct(store: ox.Store, query: str, prefixes: Mapping[str, str],
 def select(store: ox.Store, query: str, prefixes: Mapping[str, str],
            bindings: dict[ox.Variable, Any]) -> list[ox.QuerySolution]:
     """The rows of one of the app's SELECT queries, over the union of all graphs."""
-    results = store.query(load_query(query), prefixes=dict(prefixes),
-                          use_default_graph_as_union=True, substitutions=bindings)
-    assert isinstance(results, ox.QuerySolutions), query
-    return list(results)
+    return list(solutions(store, load_query(query), prefixes, substitutions=bindings))
 
 
 def exists(store: ox.Store, prefixes: Mapping[str, str], iri: str) -> bool:

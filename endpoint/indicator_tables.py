@@ -16,7 +16,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import load_query
+from . import load_query, solutions
 from .figures import format_decimal, format_share
 from .messages import message
 
@@ -91,10 +91,8 @@ def _select(rel: Any, query: str, iri: str, **bound: str) -> list[ox.QuerySoluti
     text = load_query(query)
     for name, value in {"this": iri, **bound}.items():
         text = re.sub(rf"[?$]{name}\b", str(ox.NamedNode(value)).replace("\\", "\\\\"), text)
-    results = rel.store.query(text, prefixes=dict(rel.prefixes), use_default_graph_as_union=True)
-    assert isinstance(results, ox.QuerySolutions), query
     # breakdown rows (by subject and grade) are not shown on these pages
-    return [r for r in results if r["subject"] is None]
+    return [r for r in solutions(rel.store, text, rel.prefixes) if r["subject"] is None]
 
 
 def _labels(rel: Any, iri: str, predicate: str) -> dict[str, str]:

@@ -26,7 +26,7 @@ from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML
 from emis_lod.loaders import dumps
 
-from . import Release, release
+from . import Release, release, solutions
 from .documents import choose_document_format, document_response, render_rdf, see_other
 
 bp = Blueprint("void", __name__)
@@ -65,7 +65,7 @@ def doc_url(rel: Release) -> str:
 
 def _rows(store: ox.Store, query: str) -> list[tuple[str, int]]:
     out = []
-    for row in store.query(query, use_default_graph_as_union=True):
+    for row in solutions(store, query):
         term, count = row[0], row[1]
         if isinstance(term, ox.NamedNode):
             out.append((term.value, int(count.value)))
@@ -86,10 +86,9 @@ def statistics(rel: Release) -> dict[str, list[tuple[str, int]]]:
                                            "WHERE { ?s ?p ?o } GROUP BY ?p"),
                 "graphs": _rows(store, "SELECT ?g (COUNT(*) AS ?n) "
                                        "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
-                "examples": [(row[0].value, 0) for t in EXAMPLE_TYPES for row in store.query(
-                    f"SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
-                    f"\"{rel.uris.id_prefix(t)}\")) }} ORDER BY ?s LIMIT 1",
-                    use_default_graph_as_union=True)],
+                "examples": [(row[0].value, 0) for t in EXAMPLE_TYPES for row in solutions(
+                    store, f"SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
+                           f"\"{rel.uris.id_prefix(t)}\")) }} ORDER BY ?s LIMIT 1")],
             }
         return _counts[key]
 

@@ -100,7 +100,7 @@ def _gzip_dump(store: ox.Store, path: Path, fmt: ox.RdfFormat, pre: dict[str, st
     # mtime=0: the same store gives byte-identical files
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
                                                 filename="") as out:
-        store.dump(out, format=fmt, **kwargs)
+        store.dump(out, format=fmt, **kwargs)  # type: ignore[arg-type]  # any binary file will do
 
 
 def _csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,

@@ -136,8 +136,8 @@ def _object(raw: Any, loop: dict[str, Any]) -> ObjectSpec:
     if isinstance(raw, str):
         return ObjectSpec(column=_substitute(raw, loop))
     fields = {k: _substitute(v, loop) if isinstance(v, str) else v for k, v in raw.items()}
-    if isinstance(fields.get("lang"), dict):
-        lang = fields["lang"]
+    lang = fields.get("lang")
+    if isinstance(lang, dict):
         fields["lang"] = LanguageFrom(_substitute(lang["column"], loop), lang.get("default"))
     return ObjectSpec(**fields)
 
