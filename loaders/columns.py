@@ -30,6 +30,7 @@ class Problem:
     rule: str
     mask: pd.Series           # True where the row is at fault
     reason: str | pd.Series   # may contain {value}; a Series gives each row its own reason
+    values: pd.Series | None = None   # what the report shows, when not the cell itself
 
 
 def clean_text(series: pd.Series) -> pd.Series:
@@ -49,17 +50,26 @@ def _bound(value: float | str | None, today: date) -> float | None:
 
 
 def parse_number(s: pd.Series) -> pd.Series:
-    """Decimal comma or point; spaces as thousands separators."""
-    text = s.str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce")
+    """Decimal comma or point; spaces (any kind) as thousands separators. Only finite
+    numbers: "inf", "nan" or a 400-digit number are not numbers an export means."""
+    text = s.str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(text.where(text.str.fullmatch(_NUMBER, na=False)), errors="coerce")
+    return numbers.where(np.isfinite(numbers.astype("float64")))
+
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# Day first, as the region writes dates; ISO; ISO with a time of day (XLSX date cells).
+DATE_FORMATS = ("%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
 def parse_date(s: pd.Series) -> pd.Series:
-    """dd.mm.yyyy, yyyy-mm-dd or an Excel serial day number -> datetime64 (NaT if none)."""
-    out = pd.to_datetime(s, format="%d.%m.%Y", errors="coerce")
-    iso = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
-    out = out.fillna(iso)
-    serial = pd.to_numeric(s, errors="coerce")
+    """dd.mm.yyyy, dd/mm/yyyy, yyyy-mm-dd or an Excel serial day number -> datetime64 (NaT if
+    none). A time of day is dropped: the columns hold days."""
+    out = pd.to_datetime(s, format=DATE_FORMATS[0], errors="coerce")
+    for fmt in DATE_FORMATS[1:]:
+        out = out.fillna(pd.to_datetime(s, format=fmt, errors="coerce"))
+    out = out.dt.normalize()
+    serial = pd.to_numeric(s.where(s.str.fullmatch(r"\d{1,7}(?:\.0*)?", na=False)), errors="coerce")
     serial = serial.where((serial > 0) & (serial < 2958466) & (serial == np.floor(serial)))
     from_serial = pd.to_datetime(EXCEL_EPOCH) + pd.to_timedelta(serial, unit="D")
     return out.fillna(from_serial)
@@ -108,7 +118,11 @@ def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date,
         if integral:
             frac = numbers.notna() & (numbers != np.floor(numbers))
             problems.append(Problem(spec.name, "datatype", frac, f"'{{value}}' is not {kind}"))
-            numbers = numbers.where(~frac)
+            # beyond 2^53 a float no longer holds every whole number (and Int64 may overflow)
+            huge = numbers.abs() > 2.0 ** 53
+            problems.append(Problem(spec.name, "datatype", huge,
+                                    "'{value}' is too large for a count or a year"))
+            numbers = numbers.where(~frac & ~huge)
         lo = 0.0 if spec.datatype == "nonNegativeInteger" and spec.min is None else _bound(spec.min, today)
         hi = _bound(spec.max, today)
         if lo is not None:
@@ -123,7 +137,8 @@ def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date,
         dates = parse_date(s)
         bad = s.notna() & dates.isna()
         problems.append(Problem(spec.name, "datatype", bad,
-                                "'{value}' is not a date (use dd.mm.yyyy, yyyy-mm-dd or an Excel date)"))
+                                "'{value}' is not a date (use dd.mm.yyyy, dd/mm/yyyy, yyyy-mm-dd or an Excel "
+                                "date)"))
         if spec.max == "today":
             problems.append(Problem(spec.name, "max", dates > pd.Timestamp(today),
                                     "'{value}' is in the future"))

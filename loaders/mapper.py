@@ -24,7 +24,7 @@ from .codelists import CodeLists
 from .columns import Problem, duplicate_keys, type_column
 from .errors import BuildError
 from .mapping_spec import ColumnSpec, LanguageFrom, Mapping, ObjectSpec
-from .readers import SourceTable
+from .readers import ROW, SourceTable, fault_problems
 
 XSD = nt.XSD
 # Literal datatype per mapping datatype. Counts are checked as non-negative but written
@@ -115,13 +115,24 @@ class TableMapper:
         numbers: dict[str, pd.Series] = {}
         problems: list[Problem] = []
         blank = (frame.apply(lambda c: c.str.strip()) == "").all(axis=1)
-        problems.append(Problem("(row)", "empty-row", blank, "the row is empty"))
+        problems.append(Problem("(row)", "empty-row", blank,
+                                "the row is empty (every cell blank); delete the row"))
+        read_faults = fault_problems(source)
+        # An empty row, or one the reader could not line up with the header, has its own
+        # reason; what its missing or misplaced cells would also break is noise.
+        misread = blank.copy()
+        for p in read_faults:
+            if p.column == ROW:
+                misread |= p.mask
         for spec in self.m.columns:
             lex, num, probs = type_column(spec, frame[spec.name], self.codes, self.today, self.secret)
             lexical[spec.name] = lex
             if num is not None:
                 numbers[spec.name] = num
+            for p in probs:
+                p.mask = p.mask & ~misread
             problems += [p for p in probs if p.mask.any()]
+        problems += read_faults
         pending = list(self.m.computed)
         while pending:   # computed columns may sum other computed columns: any order works
             ready = [c for c in pending if all(s in numbers for s in c.sum)]
@@ -187,6 +198,8 @@ class TableMapper:
             spec = next((c for c in self.m.columns if c.name == p.column), None)
             if spec is not None and spec.personal:
                 values = pd.Series(WITHHELD, index=rows, dtype="string")
+            elif p.values is not None:
+                values = p.values.loc[rows].astype("string").fillna("")
             elif p.column in source.frame.columns:
                 values = source.frame.loc[rows, p.column].astype("string").fillna("")
             else:
