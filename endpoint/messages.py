@@ -79,6 +79,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "rows_rejected": {"ky": "четке кагылды", "ru": "отклонено", "en": "rejected"},
     "accounting": {"ky": "эсеп туура", "ru": "учёт сходится", "en": "accounting closes"},
     "triples": {"ky": "триплеттер", "ru": "триплеты", "en": "triples"},
+    "reporting_period": {"ky": "отчеттук мезгил", "ru": "отчётный период",
+                         "en": "reporting period"},
     "graph": {"ky": "граф", "ru": "граф", "en": "graph"},
     "total": {"ky": "Бардыгы", "ru": "Итого", "en": "Total"},
     "rejected_rows": {"ky": "Четке кагылган саптар", "ru": "Отклонённые строки",

@@ -2,10 +2,11 @@
 
 - ``/release/`` (HTML, in ky, ru or en): release id, build time, software version; per table the
   source file, encoding, SHA-256, rows read / loaded / rejected (and whether that accounting
-  closes), triples and named graph (a link to the query editor, ready to list the graph); then
-  the rejected rows (file, row, column, value, reason) a page at a time (``?page=N``, ``?table=``
-  to see one table's). Everything comes from the release's ``manifest.json`` and
-  ``rejections.csv``, exactly as the build wrote them.
+  closes), the periods it reports on, triples and named graph (a link to the query editor, ready
+  to list the graph); then the rejected rows (file, row, column, value, reason) a page at a time
+  (``?page=N``, ``?table=`` to see one table's). The figures come from the release's
+  ``manifest.json`` and ``rejections.csv``, exactly as the build wrote them; the periods from its
+  provenance graph.
 - ``/release/rejections.csv``, ``/release/validation.ttl`` (the SHACL validation report) and
   ``/release/manifest.json``: those files of the release directory, served read-only.
 
@@ -24,7 +25,7 @@ from flask import Blueprint, Response, g, render_template, request, send_file
 from werkzeug.exceptions import BadRequest, NotFound
 
 from emis_lod.formats import HTML
-from emis_lod.loaders import releases
+from emis_lod.loaders import provenance, releases
 
 from . import Release, release
 from .documents import CACHE_CONTROL, LANGUAGES, choose_language
@@ -33,10 +34,9 @@ from .messages import message
 bp = Blueprint("summary", __name__)
 
 PAGE_SIZE = 100
-VALIDATION = "validation.ttl"
 # the release's files a reader may download, and what they are served as
 FILES = {releases.REJECTIONS: "text/csv; charset=utf-8",
-         VALIDATION: "text/turtle; charset=utf-8",
+         releases.VALIDATION: "text/turtle; charset=utf-8",
          releases.MANIFEST: "application/json"}
 
 _rejections: dict[str, pd.DataFrame] = {}
@@ -56,12 +56,23 @@ def rejections(rel: Release) -> pd.DataFrame:
         return _rejections[key]
 
 
+def periods(rel: Release) -> dict[str, str]:
+    """Graph IRI -> the periods it reports on, from the release's provenance graph."""
+    rows = rel.store.query(
+        "SELECT ?g (GROUP_CONCAT(STR(?period); separator=\", \") AS ?periods) WHERE { "
+        f"GRAPH <{rel.uris.graph(provenance.GRAPH)}> {{ ?g <{rel.uris.vocab}reportingPeriod> "
+        "?period } } GROUP BY ?g")
+    return {row["g"].value: ", ".join(sorted(row["periods"].value.split(", "))) for row in rows}
+
+
 def tables(rel: Release) -> list[dict[str, Any]]:
-    """The manifest's accounting per table, with whether it closes and a query for its graph."""
+    """The manifest's accounting per table, with whether it closes, the periods it reports on
+    and a query for its graph."""
     out = []
+    reported = periods(rel)
     for name, t in rel.manifest.get("tables", {}).items():
         query = f"SELECT ?s ?p ?o WHERE {{\n  GRAPH <{t['graph']}> {{ ?s ?p ?o }}\n}}\nLIMIT 100"
-        out.append({**t, "table": name,
+        out.append({**t, "table": name, "periods": reported.get(t["graph"], ""),
                     "closes": t["rows_read"] == t["rows_loaded"] + t["rows_rejected"],
                     "graph_query": f"{rel.uris.sparql}?{urlencode({'example': query})}"})
     return out

@@ -355,7 +355,8 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             datetime.now(UTC), __version__,
             [provenance.table(m.table, uris.graph(m.graph), sources[m.table], mapped[m.table])
              for m in mappings if m.table in mapped],
-            {uris.graph("derived"): [p.read_text(encoding="utf-8") for p in derived_queries()]}))
+            {uris.graph(name): [p.read_text(encoding="utf-8") for p in queries] for name, queries in
+             (("derived", derived_queries()), ("indicators", indicators.indicator_dir().glob("*.rq")))}))
         triples = len(store)
         per_graph = _triples_per_graph(store)
         mark = lap("write", mark)

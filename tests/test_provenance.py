@@ -157,6 +157,10 @@ def test_every_graph_is_described_and_derived_graphs_name_their_inputs(store, ur
     tables = {t["graph"] for t in manifest["tables"].values()}
     assert inputs and inputs <= tables | {uris.graph("ontology")}
     assert {uris.graph("schools"), uris.graph("staff"), uris.graph("finance")} <= inputs
+    indicators = {r["from"] for r in rows(store, uris, f"""
+        SELECT ?from WHERE {{ <{uris.graph('indicators')}> prov:wasDerivedFrom ?from }}""")}
+    assert {uris.graph("schools"), uris.graph("derived")} <= indicators
+    assert indicators <= tables | {uris.graph("ontology"), uris.graph("derived")}
     vocabulary = rows(store, uris, f"""SELECT ?name WHERE {{
         <{uris.graph('ontology')}> prov:wasDerivedFrom [ a spdx:File ; spdx:fileName ?name ] }}""")
     assert {"ontology/emis.ttl", "ontology/provenance.ttl"} <= {r["name"] for r in vocabulary}
@@ -277,7 +281,7 @@ def page(client, url: str) -> Tables:
     return parsed
 
 
-def test_release_page_shows_the_accounting(client, manifest) -> None:
+def test_release_page_shows_the_accounting(client, manifest, store, uris) -> None:
     parsed = page(client, "/release/?lang=en")
     body = client.get("/release/?lang=en").get_data(as_text=True)
     for fact in (manifest["release"], manifest["built_at"], manifest["software_version"]):
@@ -285,9 +289,11 @@ def test_release_page_shows_the_accounting(client, manifest) -> None:
     shown = {r[0]: r for r in parsed.tables["tables"][1:-1]}
     assert set(shown) == set(manifest["tables"])
     for table, t in manifest["tables"].items():
+        periods = sorted(r["p"] for r in rows(store, uris, f"SELECT ?p WHERE {{ GRAPH "
+                         f"<{uris.graph('provenance')}> {{ <{t['graph']}> emis:reportingPeriod ?p }} }}"))
         assert shown[table] == [table, t["file"], t["encoding"], t["sha256"], str(t["rows_read"]),
                                 str(t["rows_loaded"]), str(t["rows_rejected"]), "✓",
-                                str(t["triples"]), t["graph"]], table
+                                ", ".join(periods), str(t["triples"]), t["graph"]], table
     assert parsed.tables["tables"][-1][4:7] == [
         str(sum(t[k] for t in manifest["tables"].values()))
         for k in ("rows_read", "rows_loaded", "rows_rejected")]
