@@ -26,8 +26,9 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from emis_lod.formats import HTML
 from emis_lod.loaders import provenance, releases
+from emis_lod.loaders.errors import Rejection
 
-from . import Release, release
+from . import Release, release, solutions
 from .documents import CACHE_CONTROL, LANGUAGES, choose_language
 from .messages import message
 
@@ -50,7 +51,7 @@ def rejections(rel: Release) -> pd.DataFrame:
         if key not in _rejections:
             path = rel.path / releases.REJECTIONS
             frame = pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() \
-                else pd.DataFrame(columns=["table", "file", "row", "column", "value", "rule", "reason"])
+                else pd.DataFrame(columns=list(Rejection.FIELDS))
             _rejections.clear()
             _rejections[key] = frame
         return _rejections[key]
@@ -58,8 +59,8 @@ def rejections(rel: Release) -> pd.DataFrame:
 
 def periods(rel: Release) -> dict[str, str]:
     """Graph IRI -> the periods it reports on, from the release's provenance graph."""
-    rows = rel.store.query(
-        "SELECT ?g (GROUP_CONCAT(STR(?period); separator=\", \") AS ?periods) WHERE { "
+    rows = solutions(
+        rel.store, "SELECT ?g (GROUP_CONCAT(STR(?period); separator=\", \") AS ?periods) WHERE { "
         f"GRAPH <{rel.uris.graph(provenance.GRAPH)}> {{ ?g <{rel.uris.vocab}reportingPeriod> "
         "?period } } GROUP BY ?g")
     return {row["g"].value: ", ".join(sorted(row["periods"].value.split(", "))) for row in rows}
