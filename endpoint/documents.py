@@ -578,7 +578,9 @@ def home() -> Response:
     body = render_template(
         "home.html", rel=rel, lang=lang, languages=LANGUAGES, schools=schools,
         regions=named("home_regions", "region", "name"),
-        schemes=sorted(named("home_schemes", "scheme", "label")), example=example,
+        schemes=sorted(named("home_schemes", "scheme", "label")),
+        indicators=named("home_indicators", "indicator", "label"),
+        indicators_title=message("indicators", lang), example=example,
         example_doc=example_doc, document_formats=DOCUMENT_FORMATS,
         types=TYPES, manifest=rel.manifest)
     response = Response(body, content_type=HTML.content_type)

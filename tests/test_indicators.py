@@ -362,3 +362,13 @@ def test_school_document_carries_its_observations(client, store):
         assert node["indicator"]["prefLabel"]["ky"]
     html = client.get(path + ".html").get_data(as_text=True)
     assert "/id/observation/" in html and 'id="indicators"' in html
+
+
+def test_home_page_lists_the_indicators(client, store):
+    html = page(client, "/", "ru")
+    heading = html.find("h2", id="indicators")
+    assert heading is not None and heading.get_text(strip=True) == "Показатели"
+    links = {a["href"]: a.get_text(strip=True) for a in heading.find_next("ul").find_all("a")}
+    assert set(links) == {i.iri for i in indicators.definitions(store, URIS)}
+    assert links[URIS.concept("indicator", "qualified-teachers")] == \
+        "Доля учителей с минимально требуемой квалификацией"
