@@ -22,18 +22,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, render_template
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, Response, render_template
 
 from emis_lod import formats
-from emis_lod.formats import DOCUMENT_FORMATS, HTML
+from emis_lod.formats import HTML
 from emis_lod.loaders import dumps as dump_files
 
 from . import Release, release, solutions
 from .documents import (
-    choose_document_format,
+    alternates,
     choose_language,
     document_response,
+    named_document_format,
     render_rdf,
     see_other,
 )
@@ -281,11 +281,8 @@ def catalog() -> Response:
 @bp.route("/doc/catalog/<name>")
 def document(name: str) -> Response:
     rel = release()
-    stem, suffix_format = formats.split_suffix(name, DOCUMENT_FORMATS)
-    fmt = choose_document_format(suffix_format)
-    g.response_format = fmt  # a 404 answers in the format asked for, too
-    if stem != NAME:
-        raise NotFound(f"the only catalogue here is {catalog_iri(rel)}")
+    fmt, suffix_format = named_document_format(name, NAME,
+                                               f"the only catalogue here is {catalog_iri(rel)}")
     triples = description(rel)
     if fmt is HTML:
         lang = choose_language()
@@ -294,8 +291,7 @@ def document(name: str) -> Response:
             domains=[(d, domain_iri(rel, d.key), coverage(rel).get(d.key)) for d in DOMAINS],
             dumps={d["file"]: d for d in rel.manifest.get("dumps", [])}, frequency=FREQUENCY,
             whole=dataset_iri(rel), nquads=dump_files.NQUADS_FILE, trig=dump_files.TRIG_FILE,
-            alternates=[(f, f"{doc_url(rel)}.{f.suffix}") for f in DOCUMENT_FORMATS
-                        if f is not HTML])
+            alternates=alternates(doc_url(rel)))
     else:
         body = render_rdf(triples, fmt, root=catalog_iri(rel), prefixes={
             **rel.prefixes, "dcat": DCAT, "dcterms": DCTERMS, "spdx": SPDX, "foaf": FOAF},

@@ -330,6 +330,22 @@ def _error_format_guess() -> None:
         g.response_format = choose_document_format(None)
 
 
+def alternates(doc_url: str) -> list[tuple[Format, str]]:
+    """The other formats of an HTML document, each with its URL (``<link rel="alternate">``)."""
+    return [(f, f"{doc_url}.{f.suffix}") for f in DOCUMENT_FORMATS if f is not HTML]
+
+
+def named_document_format(name: str, expected: str, missing: str) -> tuple[Format, Format | None]:
+    """The negotiated format, and the suffix's, of ``/doc/.../{name}`` for a document with one
+    fixed name (the VoID dataset, the DCAT catalogue); any other name is a 404 in that format."""
+    stem, suffix_format = formats.split_suffix(name, DOCUMENT_FORMATS)
+    fmt = choose_document_format(suffix_format)
+    g.response_format = fmt
+    if stem != expected:
+        raise NotFound(missing)
+    return fmt, suffix_format
+
+
 def link_header(doc_url: str, thing: str | None) -> str:
     links = [f'<{doc_url}.{f.suffix}>; rel="alternate"; type="{f.media_type}"'
              for f in DOCUMENT_FORMATS]
@@ -375,8 +391,7 @@ def render_document(rel: Release, resource: Resource, fmt: Format, lang: str,
         indicators=indicator_tables.for_page(rel, resource.iri, lang, page.parents()),
         inbound_more=len(links) > INBOUND_LIMIT or len(links) >= INBOUND_ROWS // 4,
         doc_url=resource.doc_url, thing=thing,
-        alternates=[(f, f"{resource.doc_url}.{f.suffix}") for f in DOCUMENT_FORMATS
-                    if f is not HTML],
+        alternates=alternates(resource.doc_url),
         rel=rel, lang=lang, languages=LANGUAGES,
         schema_org=script_json(described) if described else None,
         map=map_view(rel, page, described, lang))

@@ -19,15 +19,20 @@ import threading
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, render_template
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, Response, render_template
 
 from emis_lod import formats
-from emis_lod.formats import DOCUMENT_FORMATS, HTML
+from emis_lod.formats import HTML
 from emis_lod.loaders import dumps
 
 from . import Release, release, solutions
-from .documents import choose_document_format, document_response, render_rdf, see_other
+from .documents import (
+    alternates,
+    document_response,
+    named_document_format,
+    render_rdf,
+    see_other,
+)
 
 bp = Blueprint("void", __name__)
 
@@ -178,20 +183,15 @@ def well_known() -> Response:
 @bp.route("/doc/dataset/<name>")
 def document(name: str) -> Response:
     rel = release()
-    stem, suffix_format = formats.split_suffix(name, DOCUMENT_FORMATS)
-    fmt = choose_document_format(suffix_format)
-    g.response_format = fmt  # a 404 answers in the format asked for, too
-    if stem != DATASET_KEY.split("/")[1]:
-        raise NotFound(f"the only dataset here is {dataset_iri(rel)}")
+    fmt, suffix_format = named_document_format(name, DATASET_KEY.split("/")[1],
+                                               f"the only dataset here is {dataset_iri(rel)}")
     triples = description(rel)
     if fmt is HTML:
         stats = statistics(rel)
         body: Any = render_template(
             "void.html", rel=rel, dataset=dataset_iri(rel), doc_url=doc_url(rel),
             triples=[t for t in triples if t.subject == ox.NamedNode(dataset_iri(rel))],
-            short=lambda iri: _short(rel, iri), stats=stats,
-            alternates=[(f, f"{doc_url(rel)}.{f.suffix}") for f in DOCUMENT_FORMATS
-                        if f is not HTML])
+            short=lambda iri: _short(rel, iri), stats=stats, alternates=alternates(doc_url(rel)))
     else:
         body = render_rdf(triples, fmt, root=dataset_iri(rel), prefixes=rel.prefixes,
                           context=formats.jsonld_context(rel.uris.base),
