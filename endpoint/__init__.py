@@ -141,6 +141,14 @@ def _cors(response: Response) -> Response:
     return response
 
 
+def _release_header(response: Response) -> Response:
+    """Every answer drawn from a release names it (``EMIS-Release``), errors included."""
+    rel: Release | None = g.get(EXTENSION)
+    if rel is not None:
+        response.headers.setdefault("EMIS-Release", rel.id)
+    return response
+
+
 def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
     from . import browse, catalog, documents, dumps, errors, examples, openapi, sparql, summary, void
@@ -165,4 +173,5 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     app.register_blueprint(openapi.bp)
     errors.register(app)
     app.after_request(_cors)
+    app.after_request(_release_header)
     return app

@@ -259,7 +259,6 @@ def respond(body: str | bytes, fmt: Format, paging: Paging, vary: str = "Accept"
     response.headers["Link"] = paging.link_header()
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["EMIS-Total-Count"] = str(paging.total)
-    response.headers["EMIS-Release"] = release().id
     response.add_etag()
     response.make_conditional(request)
     return response

@@ -404,7 +404,6 @@ def document_response(body: Any, fmt: Format, rel: Release, doc_url: str, thing:
     response.headers["Vary"] = vary
     response.headers["Link"] = link_header(doc_url, thing)
     response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["EMIS-Release"] = rel.id
     if suffix_format is None:
         response.headers["Content-Location"] = f"{doc_url}.{fmt.suffix}"
     response.add_etag()

@@ -46,7 +46,6 @@ def index(suffix: str | None = None) -> Response:
         response = jsonify({"release": rel.id, "catalog": rel.uris.catalog, "dumps": files})
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["EMIS-Release"] = rel.id
     return response
 
 
@@ -62,5 +61,4 @@ def download(name: str) -> Response:
     response = send_file(path, mimetype=dump_files.media_type(name), conditional=True,
                          as_attachment=name.endswith(".gz"), download_name=name, etag=True)
     response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["EMIS-Release"] = rel.id
     return response

@@ -228,7 +228,6 @@ def endpoint() -> Response:
     g.response_format = fmt
     response = Response(outcome.body, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
-    response.headers["EMIS-Release"] = rel.id
     if outcome.truncated:
         response.headers["EMIS-Result-Truncated"] = f"rows={job.max_rows}"
     return response

@@ -118,7 +118,6 @@ def summary() -> Response:
     response = Response(body, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language"
     response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["EMIS-Release"] = rel.id
     return response
 
 
@@ -132,5 +131,4 @@ def download(name: str) -> Response:
     response = send_file(path, mimetype=FILES[name], conditional=True, etag=True,
                          download_name=name)
     response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["EMIS-Release"] = rel.id
     return response
