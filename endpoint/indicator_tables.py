@@ -137,11 +137,11 @@ def _area_page(rel: Any, iri: str, type_: str, lang: str, parents: dict[str, str
         unit_iri = levels[type_]["unit"].value
         unit = unit_iri.rsplit("/", 1)[-1]
         scale = max(float(r["value"].value) for r in levels.values())
+        places = _decimals(rel, indicator)
         table_rows.append(IndicatorRow(
             _pick(_labels(rel, indicator, SKOS_PREF_LABEL), lang, indicator), indicator,
             _pick(_labels(rel, unit_iri, SKOS_PREF_LABEL), lang, unit), period,
-            [_value(levels[c], unit, scale, lang, _decimals(rel, indicator)) if c in levels else None
-             for c in columns]))
+            [_value(levels[c], unit, scale, lang, places) if c in levels else None for c in columns]))
     table_rows.sort(key=lambda row: (row.label, row.period))
     return IndicatorTable(message("indicators", lang), message("indicators_caption", lang),
                           [message("indicator", lang), message("period", lang),
