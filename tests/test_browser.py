@@ -75,25 +75,37 @@ def ui_server(demo_source: Path, tmp_path_factory: pytest.TempPathFactory):
         yield base
 
 
-def test_example_query_in_the_query_ui(browser, ui_server: str) -> None:
-    own = urlsplit(ui_server).netloc
+def confine(page, base: str, on_request=None) -> tuple[list[str], list[str]]:
+    """Let the page reach our server only: requests to other hosts are refused and listed, and
+    JavaScript errors are listed too; ``on_request`` sees every request to our server."""
+    own = urlsplit(base).netloc
     foreign: list[str] = []
-    page_errors: list[str] = []
-    queries: list[str] = []  # the bodies YASGUI POSTed to our /sparql
-    context = browser.new_context()
-    page = context.new_page()
+    errors: list[str] = []
 
     def only_our_server(route) -> None:
         if urlsplit(route.request.url).netloc == own:
-            if urlsplit(route.request.url).path == "/sparql" and route.request.method == "POST":
-                queries.append(route.request.post_data or "")
+            if on_request is not None:
+                on_request(route.request)
             route.continue_()
         else:
             foreign.append(route.request.url)
             route.abort()
 
     page.route("**/*", only_our_server)
-    page.on("pageerror", lambda err: page_errors.append(str(err)))
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    return foreign, errors
+
+
+def test_example_query_in_the_query_ui(browser, ui_server: str) -> None:
+    queries: list[str] = []  # the bodies YASGUI POSTed to our /sparql
+    context = browser.new_context()
+    page = context.new_page()
+
+    def keep_query(request) -> None:
+        if urlsplit(request.url).path == "/sparql" and request.method == "POST":
+            queries.append(request.post_data or "")
+
+    foreign, page_errors = confine(page, ui_server, keep_query)
     try:
         response = page.goto(ui_server + "sparql", wait_until="load")
         assert response is not None and response.status == 200
@@ -146,21 +158,9 @@ def test_school_page_language_map_and_district(browser, ui_server: str) -> None:
     school, district = row["school"]["value"], row["district"]["value"]
     lat, long = float(row["lat"]["value"]), float(row["long"]["value"])
     district_names = {lang: row[lang]["value"] for lang in ("ky", "ru", "en")}
-    own = urlsplit(ui_server).netloc
-    foreign: list[str] = []
-    page_errors: list[str] = []
     context = browser.new_context(locale="ky")
     page = context.new_page()
-
-    def only_our_server(route) -> None:
-        if urlsplit(route.request.url).netloc == own:
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_our_server)
-    page.on("pageerror", lambda err: page_errors.append(str(err)))
+    foreign, page_errors = confine(page, ui_server)
     district_link = page.locator(f'table.props a[href="{district}"]').first
     try:
         response = page.goto(school + "?lang=ky", wait_until="load")  # /id/ -> 303 -> /doc/
