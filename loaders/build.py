@@ -12,7 +12,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,12 @@ from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
-from . import dumps, indicators, releases
+from . import dumps, indicators, releases, whole_dumps
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
 from .mapper import MappedTable, map_table
 from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
+from .memory import release_memory
 from .privacy import DEMO_SECRET
 from .progress import SILENT, Progress
 from .readers import SourceTable, find_source, read_source
@@ -153,6 +154,9 @@ def _map_all(mappings: list[Mapping], sources: dict[str, SourceTable], uris: Uri
         mapped[m.table] = map_table(m, sources[m.table], uris, codes, pre, accepted,
                                     nt_dir / f"{m.table}.nt", today, secret)
         accepted[m.table] = mapped[m.table].accepted
+        # the raw cells are done with: keep what the reports say of the file, not its rows
+        sources[m.table] = replace(sources[m.table], frame=sources[m.table].frame.iloc[:0], faults=())
+        release_memory()
         progress.advance(m.table)
     return mapped
 
@@ -237,11 +241,16 @@ def _source_columns(mapping: Mapping, uris: Uris) -> dict[str, str]:
     return out
 
 
-def _owners(mapped: dict[str, MappedTable]) -> dict[str, tuple[str, str, int]]:
-    """Subject IRI -> (table, file, row) of the source row it was made from."""
+def _owners(mapped: dict[str, MappedTable], focus: set[str]) -> dict[str, tuple[str, str, int]]:
+    """Subject IRI -> (table, file, row) of the source row it was made from (the first table
+    and row that made it), for the few focus nodes of violations: a dictionary of every subject
+    of a national release would cost a gigabyte."""
     owner: dict[str, tuple[str, str, int]] = {}
+    if not focus:
+        return owner
     for t in mapped.values():
-        for subject, row in zip(t.subjects["subject"], t.subjects["row"], strict=True):
+        hits = t.subjects[t.subjects["subject"].isin(focus)]
+        for subject, row in zip(hits["subject"], hits["row"], strict=True):
             owner.setdefault(subject, (t.table, t.file, int(row)))
     return owner
 
@@ -301,6 +310,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
     releases.discard_staging(store_dir)
     release_id = releases.new_release_id()
     staging = releases.staging_dir(store_dir, release_id)
+    pending: whole_dumps.Pending | None = None
     try:
         nt_dir = staging / "nt"
         nt_dir.mkdir()
@@ -309,22 +319,23 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         mark = lap("map", mark)
         progress.start("load")
         store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
-        shutil.rmtree(nt_dir)
+        release_memory()
         mark = lap("load", mark)
         progress.start("validate")
-        owners = _owners(mapped)
+        deleted: dict[str, set[bytes]] = {}   # graph -> N-Triples lines taken out of the store
         only = None                      # the first round runs every constraint
         remaining: set = set()           # what the validation report will say
         for _ in range(MAX_SHACL_ROUNDS):
             violations = validate(store, uris, settings.validator, only)
             remaining |= set(violations)
-            new = _shacl_rejections(violations, owners, mappings, uris)
+            new = _shacl_rejections(violations, _owners(mapped, {v.focus for v in violations}),
+                                    mappings, uris)
             if not new:
                 break
             # Rows behind violations leave the store; rows that pointed at them are caught by
             # the next round (sh:class on the reference), so rejections cascade as they should.
             # Only constraints that a removal can break need to run again.
-            removed = set(_remove_rows(store, new, mapped))
+            removed = set(_remove_rows(store, new, mapped, deleted))
             remaining = {v for v in remaining if v.focus not in removed}
             only = may_fail_after_removal
             echo(f"SHACL rejected {sum(len(r) for r in new.values())} more rows; validating again")
@@ -332,6 +343,14 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             raise BuildError(f"SHACL validation still fails after {MAX_SHACL_ROUNDS} rounds of "
                              f"rejecting the rows it named (references nested deeper than that?); "
                              f"last violations: {[(v.focus, v.message) for v in violations[:3]]}")
+        release_memory()
+        # The tables' graphs are final: their dumps are written from the mapped files by worker
+        # processes while the build derives, computes indicators and writes the CSV tables.
+        dropped = settings.staff_publication == "aggregates"
+        pending = dumps.start(staging, uris, [
+            whole_dumps.GraphText(uris.graph(m.graph), nt_dir / f"{m.table}.nt",
+                                  frozenset(deleted.get(uris.graph(m.graph), ())))
+            for m in mappings if m.table in mapped and not (dropped and m.describes_people)])
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
         progress.start("derive")
@@ -361,7 +380,9 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         per_graph = _triples_per_graph(store)
         mark = lap("write", mark)
         progress.start("dumps")
-        dump_files = dumps.write_dumps(store, staging, uris)
+        dump_files = dumps.write_dumps(store, staging, uris, per_graph, pending)
+        pending = None
+        shutil.rmtree(nt_dir)
         mark = lap("dumps", mark)
         del store          # closes the database before the directory is renamed
         gc.collect()
@@ -399,6 +420,8 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         })
         final = releases.finish_release(store_dir, staging, release_id)
     except BaseException:
+        if pending is not None:
+            pending.cancel()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
@@ -414,8 +437,10 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
 
 
 def _remove_rows(store: ox.Store, rows: dict[str, dict[int, list[dict]]],
-                 mapped: dict[str, MappedTable]) -> list[str]:
-    """Take rejected rows out of a loaded store and out of the accounting; their subjects."""
+                 mapped: dict[str, MappedTable], deleted: dict[str, set[bytes]]) -> list[str]:
+    """Take rejected rows out of a loaded store and out of the accounting; their subjects.
+    What is taken out of the store is added to ``deleted`` (graph -> N-Triples lines), for the
+    dumps written from the mapped files."""
     removed: list[str] = []
     for table, by_row in rows.items():
         t = mapped[table]
@@ -423,6 +448,13 @@ def _remove_rows(store: ox.Store, rows: dict[str, dict[int, list[dict]]],
         removed += subjects
         for i in range(0, len(subjects), 500):
             values = " ".join(f"<{s}>" for s in subjects[i:i + 500])
+            going = store.query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?x {{ {values} }} "
+                                f"{{ GRAPH ?g {{ ?x ?p ?o }} BIND(?x AS ?s) }} UNION "
+                                f"{{ GRAPH ?g {{ ?s ?p ?x }} BIND(?x AS ?o) }} }}")
+            assert isinstance(going, ox.QuerySolutions)
+            for q in going:
+                deleted.setdefault(q["g"].value, set()).add(  # type: ignore[union-attr]
+                    f"{q['s']} {q['p']} {q['o']} .".encode())
             store.update(f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s {{ {values} }} "
                          f"GRAPH ?g {{ ?s ?p ?o }} }} ;\n"
                          f"DELETE {{ GRAPH ?g {{ ?x ?p ?s }} }} WHERE {{ VALUES ?s {{ {values} }} "

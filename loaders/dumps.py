@@ -1,9 +1,10 @@
 """Bulk downloads of a release, written by every build into ``RELEASE/dumps/``.
 
-- ``emis.nq.gz``: the whole release (every named graph) as gzipped N-Quads, streamed from the
-  store (``Store.dump``) through gzip; never through rdflib.
-- ``emis.trig.gz``: the same dataset as gzipped TriG (Turtle with the named graphs kept), for
-  readers who prefer prefixed, grouped Turtle; also streamed from the store.
+- ``emis.nq.gz``: the whole release (every named graph) as gzipped N-Quads; never through rdflib.
+- ``emis.trig.gz``: the same dataset as gzipped TriG (Turtle with the named graphs kept, prefixed
+  names), for readers who prefer Turtle. Both are written from the tables' N-Triples files in
+  worker processes while the build goes on, and end with the graphs computed in the store
+  (:mod:`.whole_dumps`).
 - ``{table}.csv`` with ``{table}.csv-metadata.json`` (W3C CSVW): tables of the main resources,
   each the answer of a SPARQL SELECT in ``mappings/dumps/{table}.rq`` (SPARQL CSV results:
   IRIs and literal values as plain cells). Staff appear only as per-school summaries.
@@ -20,12 +21,10 @@ the resource's IRI and is the table's ``aboutUrl``.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from emis_lod.formats import NQUADS, RESULTS_CSV, TRIG
 from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
 
+from . import whole_dumps
 from .errors import BuildError
 from .mapping_spec import bundled_mapping_dir
 
@@ -96,15 +96,6 @@ def _expand(curie: str, pre: dict[str, str]) -> str:
     return pre[prefix] + local
 
 
-def _gzip_dump(store: ox.Store, path: Path, fmt: ox.RdfFormat, pre: dict[str, str]) -> None:
-    kwargs: dict[str, Any] = {"prefixes": pre} if fmt is ox.RdfFormat.TRIG else {}
-    # mtime=0: the same store gives byte-identical files; level 6 (gzip's own default) is a
-    # quarter faster than Python's 9 for 4 % more bytes
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="",
-                                                compresslevel=6) as out:
-        store.dump(out, format=fmt, **kwargs)  # type: ignore[arg-type]  # any binary file will do
-
-
 def _csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
                pre: dict[str, str]) -> dict[str, Any]:
     query = query_path.read_text(encoding="utf-8")
@@ -153,22 +144,33 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_dumps(store: ox.Store, release_dir: Path, uris: Uris) -> list[dict[str, Any]]:
-    """Write every dump of a release; the manifest's list: file, bytes, sha256, media type."""
+def start(release_dir: Path, uris: Uris, tables: list[whole_dumps.GraphText]) -> whole_dumps.Pending:
+    """Begin the whole-dataset dumps from the tables' N-Triples files (see :mod:`.whole_dumps`):
+    called once validation has taken out what it rejects, so that they are written while the
+    build goes on."""
     out_dir = Path(release_dir) / DUMPS
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir()
+    return whole_dumps.start(tables, out_dir / NQUADS_FILE, out_dir / TRIG_FILE, prefixes(uris))
+
+
+def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str, int],
+                pending: whole_dumps.Pending | None = None) -> list[dict[str, Any]]:
+    """Write every dump of a release; the manifest's list: file, bytes, sha256, media type.
+
+    ``counts`` are the store's triples per graph; ``pending`` the whole-dataset dumps begun by
+    :func:`start` (without it, they are written from the store alone)."""
+    pending = pending or start(release_dir, uris, [])
+    out_dir = Path(release_dir) / DUMPS
     pre = prefixes(uris)
-    # Oxigraph serialises without holding the GIL, so the two whole-store dumps run side by
-    # side (about half the time on two cores); the CSV tables follow on this thread.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        whole = [pool.submit(_gzip_dump, store, out_dir / name, fmt, pre)
-                 for name, fmt in ((NQUADS_FILE, ox.RdfFormat.N_QUADS), (TRIG_FILE, ox.RdfFormat.TRIG))]
+    try:
         for query_path in table_queries():
             _csv_table(store, query_path, out_dir, uris, pre)
-        for done in whole:
-            done.result()
+        pending.finish(store, counts, Path(release_dir))
+    except BaseException:
+        pending.cancel()
+        raise
     listing = []
     for path in sorted(out_dir.iterdir()):
         listing.append({"file": path.name, "bytes": path.stat().st_size, "sha256": sha256(path),

@@ -96,6 +96,17 @@ def _template(template: str, values: ReadOnlyMap[str, pd.Series], index: pd.Inde
     return out
 
 
+class _LineCounter:
+    """Writes N-Triples text straight to a file and counts its lines."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.lines = out, 0
+
+    def append(self, text: str) -> None:
+        self.lines += text.count("\n")
+        self.out.write(text)
+
+
 class TableMapper:
     def __init__(self, mapping: Mapping, uris: Uris, codes: CodeLists, prefixes: dict[str, str],
                  today: date | None = None, secret: bytes = b"") -> None:
@@ -276,9 +287,12 @@ class TableMapper:
             subject = nt.iri(self.uris.base + "id/" + _template(res.id, self._keys(local), index,
                                                                 encode=True))
             subjects.append(pd.DataFrame({"subject": subject.str[1:-1].to_numpy(), "row": index}))
-            chunk = [nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
-                f"<{_expand(res.class_, self.prefixes, where)}>", index=index))] \
-                if res.class_ else []
+            # each property's lines go to the file as soon as they are made: a national table's
+            # whole text would otherwise sit in memory twice (the pieces and their join)
+            written = _LineCounter(out)
+            if res.class_:
+                written.append(nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
+                    f"<{_expand(res.class_, self.prefixes, where)}>", index=index)))
             for predicate, obj in res.properties:
                 pred = _expand(predicate, self.prefixes, where)
                 spec = next((c for c in self.m.columns if c.name == obj.column), None)
@@ -287,16 +301,14 @@ class TableMapper:
                     exploded = exploded[exploded.notna() & (exploded != "")]
                     objects = nt.iri(exploded) if spec.concept else nt.literal(
                         exploded, None, self._language(obj, local, index))
-                    chunk.append(nt.triples(subject.reindex(exploded.index), pred, objects))
+                    written.append(nt.triples(subject.reindex(exploded.index), pred, objects))
                 else:
                     objects = self._object(obj, local, index, where)
-                    chunk.append(nt.triples(subject, pred, objects))
+                    written.append(nt.triples(subject, pred, objects))
                 if obj.inverse:
-                    chunk.append(nt.triples(objects, _expand(obj.inverse, self.prefixes, where),
+                    written.append(nt.triples(objects, _expand(obj.inverse, self.prefixes, where),
                                             subject.reindex(objects.index)))
-            text = "".join(chunk)
-            triples += text.count("\n")
-            out.write(text)
+            triples += written.lines
         subject_rows = pd.concat(subjects, ignore_index=True) if subjects else \
             pd.DataFrame({"subject": [], "row": []})
         return triples, subject_rows

@@ -1021,7 +1021,10 @@ def _pair(path: str | None, param: URIRef, other: str, q: _Query, src: Src, t: s
 def _closed(allowed: list[str], q: _Query, src: Src, t: str, v: str) -> str:
     listed = ", ".join(f"<{a}>" for a in allowed)
     cond = f"?path NOT IN ({listed})" if allowed else "true"
-    return f"{src(t)} {t} ?path {v} . FILTER({cond})"
+    # LATERAL: the focus nodes' own triples are read per node from the index. As a plain join,
+    # Oxigraph hash-joins the focus nodes against `?this ?path ?value` over the whole store,
+    # holding every triple of the store in memory (1 GB at 2,000 schools).
+    return f"{src(t)} LATERAL {{ {t} ?path {v} . FILTER({cond}) }}"
 
 
 def path_to_sparql(g: rdflib.Graph, node: Node, shape: str = "?") -> str:

@@ -1,0 +1,106 @@
+"""The whole-dataset dumps written from the mapped N-Triples files hold exactly the store's quads:
+less what validation removed, plus the graphs computed in the store, and from the store alone
+when a file cannot be trusted (loaders/whole_dumps.py)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from emis_lod.loaders import whole_dumps
+
+G1, G2, COMPUTED = "http://data.test/graph/a", "http://data.test/graph/b", "http://data.test/graph/c"
+E, XSD = "http://data.test/def/emis#", "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+LINES = {
+    G1: [f'<http://data.test/id/s/1> <{E}name> "Школа № 1 \\"A\\" \\\\ \\n"@ru .',
+         f'<http://data.test/id/s/1> <{E}pupils> "41"^^<{XSD}integer> .',
+         f'<http://data.test/id/s/2> <{E}name> "Two" .',
+         f'<http://data.test/id/s/2> <{RDF_TYPE}> <{E}School> .'],
+    G2: [f'<http://data.test/id/b/1> <{E}school> <http://data.test/id/s/2> .',
+         f'<http://data.test/id/b/1> <{E}storeys> "2"^^<{XSD}integer> .'],
+}
+PREFIXES = {"emis": "http://data.test/def/emis#"}
+
+
+def _setup(tmp_path: Path, duplicate: bool = False) -> tuple[ox.Store, list[whole_dumps.GraphText], dict]:
+    store = ox.Store()
+    parts = []
+    for graph, lines in LINES.items():
+        path = tmp_path / f"{graph.rsplit('/', 1)[-1]}.nt"
+        text = "\n".join(lines + (lines[:1] if duplicate else [])) + "\n"
+        path.write_text(text, encoding="utf-8")
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        parts.append(path)
+    # validation takes school 2 out: its own triples and the reference to it
+    deleted: dict[str, set[bytes]] = {}
+    for q in list(store.quads_for_pattern(ox.NamedNode("http://data.test/id/s/2"), None, None)) + \
+            list(store.quads_for_pattern(None, None, ox.NamedNode("http://data.test/id/s/2"))):
+        deleted.setdefault(q.graph_name.value, set()).add(f"{q.subject} {q.predicate} {q.object} .".encode())
+        store.remove(q)
+    # a graph computed in the store, with a blank node
+    store.add(ox.Quad(ox.NamedNode("http://data.test/id/s/1"), ox.NamedNode("http://data.test/def/emis#x"),
+                      ox.BlankNode("b0"), ox.NamedNode(COMPUTED)))
+    texts = [whole_dumps.GraphText(g, p, frozenset(deleted.get(g, ())))
+             for g, p in zip(LINES, parts, strict=True)]
+    return store, texts, deleted
+
+
+def _counts(store: ox.Store) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for q in store:
+        counts[q.graph_name.value] = counts.get(q.graph_name.value, 0) + 1
+    return counts
+
+
+def _dump_quads(path: Path, fmt: ox.RdfFormat) -> set[str]:
+    return {str(q) for q in ox.parse(gzip.decompress(path.read_bytes()), format=fmt)}
+
+
+def _write(tmp_path: Path, store: ox.Store, texts: list[whole_dumps.GraphText],
+           name: str) -> tuple[Path, Path]:
+    nq, trig = tmp_path / f"{name}.nq.gz", tmp_path / f"{name}.trig.gz"
+    pending = whole_dumps.start(texts, nq, trig, PREFIXES)
+    pending.finish(store, _counts(store), tmp_path)
+    return nq, trig
+
+
+@pytest.mark.parametrize("duplicate", [False, True], ids=["from-files", "from-store"])
+def test_dumps_hold_exactly_the_store(tmp_path: Path, duplicate: bool) -> None:
+    store, texts, deleted = _setup(tmp_path, duplicate)
+    assert sum(len(v) for v in deleted.values()) == 3
+    expected = {str(q).replace("_:b0", "_:BN") for q in store}
+    nq, trig = _write(tmp_path, store, texts, "emis")
+    for path, fmt in ((nq, ox.RdfFormat.N_QUADS), (trig, ox.RdfFormat.TRIG)):
+        found = _dump_quads(path, fmt)
+        blank = {q for q in found if "_:" in q}
+        assert len(blank) == 1            # the one blank node quad, whatever its label
+        assert {q for q in found if "_:" not in q} == {q for q in expected if "_:" not in q}
+    text = gzip.decompress(trig.read_bytes()).decode()
+    assert "@prefix emis: <http://data.test/def/emis#>" in text and "emis:name" in text
+
+
+def test_same_input_gives_the_same_bytes(tmp_path: Path) -> None:
+    first = _write(tmp_path / "1", *_setup(_mkdir(tmp_path / "1"))[:2], "emis")
+    second = _write(tmp_path / "2", *_setup(_mkdir(tmp_path / "2"))[:2], "emis")
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_the_first_member_is_the_mapped_files(tmp_path: Path) -> None:
+    """The quads of the tables come from the files (read in blocks, removed lines left out):
+    the first gzip member holds them, the second the graphs computed in the store."""
+    store, texts, _ = _setup(tmp_path)
+    nq, _ = _write(tmp_path, store, texts, "emis")
+    raw = nq.read_bytes()
+    second = raw.index(b"\x1f\x8b\x08", 10)     # where the second member starts
+    first = gzip.decompress(raw[:second]).decode()
+    assert first.count("\n") == 3 and "id/s/2>" not in first
+    assert COMPUTED in gzip.decompress(raw[second:]).decode()
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
