@@ -48,6 +48,10 @@ SETTINGS: tuple[Setting, ...] = (
             "plain map with no tiles, so that a page asks no other host."),
     Setting("map_attribution", "",
             "Attribution shown under the map when map_tiles is set (the tile server's terms)."),
+    Setting("capacity_check", "stop",
+            "Before writing anything a build estimates the memory and disk it needs from the rows "
+            "it read (loaders/capacity.py): 'stop' ends a build that cannot fit with what it "
+            "needs and what is available; 'warn' says so and builds anyway."),
 )
 
 
@@ -67,6 +71,7 @@ class Settings:
     staff_publication: str = "records"
     map_tiles: str = ""
     map_attribution: str = ""
+    capacity_check: str = "stop"
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given values; ``None`` means "keep the current one"."""

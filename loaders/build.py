@@ -301,6 +301,8 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
     mappings = load_mappings(mappings_dir)
     progress.start("read")
     sources = _read_all(Path(source), mappings)
+    from . import capacity      # stop here, before anything is written, if the build cannot fit
+    capacity.check(capacity.estimate(sources), Path(store_dir), mode=settings.capacity_check, echo=echo)
     codes = CodeLists(uris)
     secret = _secret(settings, echo)
     mark = lap("read", started)
