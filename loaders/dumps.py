@@ -152,7 +152,8 @@ def start(release_dir: Path, uris: Uris, tables: list[whole_dumps.GraphText]) ->
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir()
-    return whole_dumps.start(tables, out_dir / NQUADS_FILE, out_dir / TRIG_FILE, prefixes(uris))
+    return whole_dumps.start(tables, out_dir / NQUADS_FILE, out_dir / TRIG_FILE, prefixes(uris),
+                             Path(release_dir))
 
 
 def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str, int],

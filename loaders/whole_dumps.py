@@ -27,15 +27,18 @@ The output depends only on the files and the store: the same input gives the sam
 from __future__ import annotations
 
 import gzip
-import multiprocessing
+import json
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
+
+from .errors import BuildError
 
 BLOCK = 8 << 20          # bytes of N-Triples read at a time
 LEVEL = 6                # gzip's own default: a quarter faster than Python's 9, 4 % larger
@@ -110,25 +113,30 @@ def write_trig(parts: list[GraphText], path: Path, prefixes: dict[str, str],
 
 @dataclass
 class Pending:
-    """The first members of both dumps, being written by worker processes."""
+    """The first members of both dumps, being written by two worker processes."""
 
     nquads: Path
     trig: Path
     prefixes: dict[str, str]
     parts: list[GraphText]
-    pool: Pool
-    results: list[AsyncResult[Any]] = field(default_factory=list)
+    job: Path                               # the workers' input and output files
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def finish(self, store: ox.Store, counts: dict[str, int], work_dir: Path) -> None:
         """Append the graphs not written yet (read from the store); check every written graph's
         lines against ``counts`` (the store's triples per graph) and write the dumps from the
         store when one does not match."""
-        try:
-            lines = self.results[0].get()
-            self.results[1].get()
-        finally:
-            self.pool.terminate()
-            self.pool.join()
+        for worker in self.workers:
+            _, err = worker.communicate()
+            if worker.returncode != 0:
+                self.cancel()
+                raise BuildError(f"writing the dumps failed: {err.decode('utf-8', 'replace')[-2000:]}"
+                                 f"(nothing was published; free disk space or memory if that "
+                                 f"is what it says, and build again)")
+        lines: dict[str, int] = json.loads(self.job.with_suffix(".lines").read_text()) \
+            if self.parts else {}
+        self.job.unlink()
+        self.job.with_suffix(".lines").unlink(missing_ok=True)
         written = {p.graph for p in self.parts}
         if any(lines.get(g, 0) != counts.get(g, 0) for g in written):
             # a file with a triple twice, or a graph written to after validation: the store wins
@@ -146,15 +154,40 @@ class Pending:
 
     def cancel(self) -> None:
         """Stop the workers at once (a failed build: its staging directory goes anyway)."""
-        self.pool.terminate()
-        self.pool.join()
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.kill()
+            worker.wait()
 
 
-def start(parts: list[GraphText], nquads: Path, trig: Path, prefixes: dict[str, str]) -> Pending:
+def start(parts: list[GraphText], nquads: Path, trig: Path, prefixes: dict[str, str],
+          work_dir: Path) -> Pending:
     """Start writing the first member of both dumps from ``parts`` in two worker processes."""
-    # spawn: a forked copy of a process that holds an open RocksDB and threads is not safe
-    pool = multiprocessing.get_context("spawn").Pool(2)
-    pending = Pending(nquads, trig, prefixes, parts, pool)
-    pending.results = [pool.apply_async(write_nquads, (parts, nquads)),
-                       pool.apply_async(write_trig, (parts, trig, prefixes))]
+    job = work_dir / "dumps-job.pickle"
+    with open(job, "wb") as f:
+        pickle.dump({"parts": parts, "nquads": nquads, "trig": trig, "prefixes": prefixes}, f)
+    pending = Pending(nquads, trig, prefixes, parts, job)
+    if parts:
+        # plain child processes with their input in a file: multiprocessing's spawn would
+        # import the caller's main module again, and a fork of a process holding an open
+        # RocksDB and threads is not safe
+        pending.workers = [subprocess.Popen([sys.executable, "-m", __name__, kind, str(job)],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                           for kind in ("nquads", "trig")]
     return pending
+
+
+def _work(kind: str, job_path: Path) -> None:
+    job = pickle.loads(job_path.read_bytes())
+    if kind == "nquads":
+        lines = write_nquads(job["parts"], job["nquads"])
+        job_path.with_suffix(".lines").write_text(json.dumps(lines))
+    else:
+        write_trig(job["parts"], job["trig"], job["prefixes"])
+
+
+if __name__ == "__main__":
+    try:
+        _work(sys.argv[1], Path(sys.argv[2]))
+    except Exception as err:   # the build reports it: one line, not a worker's traceback
+        sys.exit(f"{sys.argv[1]} dump: {type(err).__name__}: {err}")

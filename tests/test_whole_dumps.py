@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from emis_lod.loaders import whole_dumps
+from emis_lod.loaders.errors import BuildError
 
 G1, G2, COMPUTED = "http://data.test/graph/a", "http://data.test/graph/b", "http://data.test/graph/c"
 E, XSD = "http://data.test/def/emis#", "http://www.w3.org/2001/XMLSchema#"
@@ -63,7 +64,7 @@ def _dump_quads(path: Path, fmt: ox.RdfFormat) -> set[str]:
 def _write(tmp_path: Path, store: ox.Store, texts: list[whole_dumps.GraphText],
            name: str) -> tuple[Path, Path]:
     nq, trig = tmp_path / f"{name}.nq.gz", tmp_path / f"{name}.trig.gz"
-    pending = whole_dumps.start(texts, nq, trig, PREFIXES)
+    pending = whole_dumps.start(texts, nq, trig, PREFIXES, tmp_path)
     pending.finish(store, _counts(store), tmp_path)
     return nq, trig
 
@@ -104,3 +105,18 @@ def test_the_first_member_is_the_mapped_files(tmp_path: Path) -> None:
 def _mkdir(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+def test_nothing_but_the_dumps_is_left(tmp_path: Path) -> None:
+    store, texts, _ = _setup(tmp_path)
+    before = set(tmp_path.iterdir())
+    nq, trig = _write(tmp_path, store, texts, "emis")
+    assert set(tmp_path.iterdir()) - before == {nq, trig}
+
+
+def test_a_failed_worker_fails_the_dumps_with_its_error(tmp_path: Path) -> None:
+    store, texts, _ = _setup(tmp_path)
+    texts[0].path.unlink()
+    pending = whole_dumps.start(texts, tmp_path / "x.nq.gz", tmp_path / "x.trig.gz", PREFIXES, tmp_path)
+    with pytest.raises(BuildError, match="writing the dumps failed.*No such file"):
+        pending.finish(store, _counts(store), tmp_path)
