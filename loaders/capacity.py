@@ -97,6 +97,28 @@ def _rows(table: Any) -> int:
     return len(table.frame) if hasattr(table, "frame") else int(table)
 
 
+def rows_in(path: Path) -> int:
+    """About how many data rows an export holds, without reading it into memory: the lines of
+    a CSV file less its header (a cell with line breaks counts more: an estimate errs high), or
+    the rows of a workbook's largest sheet."""
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+        try:
+            book = load_workbook(path, read_only=True)
+        except Exception:          # unreadable: reading it will say why, with the file's name
+            return 0
+        try:
+            return max(((ws.max_row or 1) - 1 for ws in book.worksheets), default=0)
+        finally:
+            book.close()
+    lines = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
+
+
 def estimate(tables: Mapping[str, Any]) -> Needs:
     """The memory and disk a build needs for these tables: ``{table: rows}`` or the build's
     ``{table: SourceTable}``. Pure: it looks at nothing but its argument."""
