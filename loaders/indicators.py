@@ -10,6 +10,10 @@ observation per indicator, area, period (and subject and grade in the breakdown 
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +33,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 LEVELS = ("school", "district", "region")
 BREAKDOWN = ".by-subject-grade"
+WORKERS = 2   # indicator queries evaluated side by side (Oxigraph evaluates without the GIL)
 
 # The two data sets: (key of /id/cube/{key}, structure, labels ky/ru/en).
 DATASETS = {
@@ -74,7 +79,7 @@ def definitions(store: ox.Store, uris: Uris) -> list[Indicator]:
     return found
 
 
-def _select(store: ox.Store, uris: Uris, query: str, source: str = "query") -> list[ox.QuerySolution]:
+def _select(store: ox.Store, uris: Uris, query: str, source: str = "query") -> ox.QuerySolutions:
     try:
         result = store.query(query, base_iri=uris.base, prefixes=prefixes(uris),
                              use_default_graph_as_union=True)
@@ -82,44 +87,103 @@ def _select(store: ox.Store, uris: Uris, query: str, source: str = "query") -> l
         raise BuildError(f"{source}: not a valid SPARQL query: {err}") from None
     if not isinstance(result, ox.QuerySolutions):
         raise BuildError(f"{source}: an indicator query must be a SELECT query")
-    return list(result)
+    return result
+
+
+XSD_STRING, RDF_LANGSTRING = f"{XSD}string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_QUOTED = re.compile(r'"(.*)"(?:@[^@"]+|\^\^<([^>]*)>)?', re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)")
+_ESCAPED = {"t": "\t", "n": "\n", "r": "\r"}
+
+
+def _term(cell: str) -> tuple[str | None, str | None]:
+    """(value, datatype) of one cell of SPARQL TSV results: an IRI or blank node has no datatype,
+    an empty cell is unbound; bare numbers and booleans are Turtle's short forms."""
+    if not cell:
+        return None, None
+    if cell[0] == "<":
+        return cell[1:-1], None
+    if cell.startswith("_:"):
+        return cell[2:], None
+    quoted = _QUOTED.fullmatch(cell)
+    if quoted:
+        value = _ESCAPE.sub(lambda m: _ESCAPED.get(m[1], m[1]), quoted[1]) if "\\" in cell else quoted[1]
+        lang = cell[len(quoted[1]) + 2:].startswith("@")
+        return value, quoted[2] or (RDF_LANGSTRING if lang else XSD_STRING)
+    if cell in ("true", "false"):
+        return cell, f"{XSD}boolean"
+    return cell, XSD + ("double" if "e" in cell or "E" in cell else "decimal" if "." in cell else "integer")
+
+
+def _answer(store: ox.Store, uris: Uris, query: str, source: str) -> pd.DataFrame:
+    """A SELECT's answer, one column per variable, each cell as written in SPARQL TSV results.
+
+    The solutions are serialised by Oxigraph and read by pandas's C parser, so no Python object
+    is made per solution; the columns are categorical, each distinct cell parsed once (_decoded)."""
+    result = _select(store, uris, query, source)
+    names = [v.value for v in result.variables]
+    text = io.BytesIO()
+    result.serialize(text, ox.QueryResultsFormat.TSV)
+    text.seek(0)
+    frame = pd.read_csv(text, sep="\t", quoting=csv.QUOTE_NONE, header=0, names=names,
+                        dtype="category", na_filter=False, encoding="utf-8")
+    return frame
+
+
+def _decoded(column: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The values and datatypes of a column of _answer."""
+    terms = [_term(str(cell)) for cell in column.cat.categories]
+    codes = column.cat.codes.to_numpy()
+    values = np.array([t[0] for t in terms] + [None], dtype=object)[codes]
+    datatypes = np.array([t[1] for t in terms] + [None], dtype=object)[codes]
+    return pd.Series(values, index=column.index), pd.Series(datatypes, index=column.index)
 
 
 def _school_rows(store: ox.Store, uris: Uris, path: Path, breakdown: bool) -> pd.DataFrame:
     """One row per school (and period, subject, grade) with numerator and denominator."""
     names = ["school", "period", "period_type", "numerator", "denominator"] + \
         (["subject", "grade"] if breakdown else [])
-    rows = []
-    for r in _select(store, uris, path.read_text(encoding="utf-8"), str(path)):
-        school, period, num = r["school"], r["period"], r["numerator"]
-        if school is None or period is None or num is None:
-            raise BuildError(f"{path}: every row needs ?school, ?period and ?numerator")
-        den = r["denominator"]  # None when the query has no denominator (a count)
-        row = [school.value, period.value, period.datatype.value, float(num.value),
-               float(den.value) if den is not None else None]
-        if breakdown:
-            row += [r["subject"].value, int(r["grade"].value)]
-        rows.append(row)
-    return pd.DataFrame(rows, columns=names)
+    answer = _answer(store, uris, path.read_text(encoding="utf-8"), str(path))
+    unbound = pd.Series(pd.Categorical([""] * len(answer)), index=answer.index)
+    school, _ = _decoded(answer.get("school", unbound))
+    period, period_type = _decoded(answer.get("period", unbound))
+    numerator, _ = _decoded(answer.get("numerator", unbound))
+    if school.isna().any() or period.isna().any() or numerator.isna().any():
+        raise BuildError(f"{path}: every row needs ?school, ?period and ?numerator")
+    # None when the query has no denominator (a count)
+    denominator, _ = _decoded(answer.get("denominator", unbound))
+    rows = pd.DataFrame({"school": school, "period": period, "period_type": period_type,
+                         "numerator": numerator.map(float),
+                         "denominator": denominator.map(lambda v: None if v is None else float(v))})
+    if breakdown:
+        rows["subject"] = _decoded(answer["subject"])[0]
+        rows["grade"] = _decoded(answer["grade"])[0].map(int)
+    return rows[names]
 
 
 def _areas(store: ox.Store, uris: Uris) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(r["s"].value, r["d"].value, r["r"].value) for r in _select(store, uris, """
-            SELECT ?s ?d ?r WHERE { ?s a emis:School ; emis:district ?d ; emis:region ?r }""")],
-        columns=["school", "district", "region"])
+    answer = _answer(store, uris, """
+        SELECT ?school ?district ?region WHERE {
+          ?school a emis:School ; emis:district ?district ; emis:region ?region }""", "areas")
+    return pd.DataFrame({name: _decoded(answer[name])[0] for name in answer.columns})
 
 
 def observations(store: ox.Store, uris: Uris) -> pd.DataFrame:
     """Every observation: indicator, dataset, level, area, period, [subject, grade], numerator,
     denominator, schools, value (a Decimal string)."""
     areas = _areas(store, uris)
+    found = definitions(store, uris)
+    queries = {(ind, suffix): indicator_dir() / f"{ind.notation}{suffix}.rq"
+               for ind in found for suffix in ("", BREAKDOWN)
+               if (indicator_dir() / f"{ind.notation}{suffix}.rq").is_file()}
+    # Oxigraph evaluates and serialises an answer without holding the GIL: WORKERS at a time
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        answers = dict(zip(queries, pool.map(
+            lambda job: _school_rows(store, uris, queries[job], breakdown=bool(job[1])), queries),
+            strict=True))
     frames = []
-    for ind in definitions(store, uris):
-        rows = {suffix: _school_rows(store, uris, indicator_dir() / f"{ind.notation}{suffix}.rq",
-                                     breakdown=bool(suffix))
-                for suffix in ("", BREAKDOWN)
-                if (indicator_dir() / f"{ind.notation}{suffix}.rq").is_file()}
+    for ind in found:
+        rows = {suffix: answers[ind, suffix] for suffix in ("", BREAKDOWN) if (ind, suffix) in answers}
         if "" not in rows:
             # Without a query of its own, an indicator is the sum of its breakdown over subjects
             # and grades (exact for a ratio of sums whose parts do not overlap): one scan saved.
