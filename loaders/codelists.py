@@ -65,12 +65,17 @@ class CodeLists:
         """Concept IRIs for the values (tab-joined for lists), and a mask of unknown values."""
         index = self._index.get(scheme, {})
         if separator:
-            items = values.str.split(separator, regex=False).explode().str.strip()
-            items = items[items.notna() & (items != "")]
-            iris = items.map(lambda v: index.get(normalise_label(v)))
-            bad = iris.isna().groupby(level=0).any().reindex(values.index, fill_value=False)
-            joined = iris.dropna().groupby(level=0).agg(lambda xs: "\t".join(dict.fromkeys(xs)))
-            return joined.reindex(values.index).astype("string"), bad
+            # once per distinct cell: a list column repeats few combinations
+            joined: dict[str, str | None] = {}
+            unknown: list[str] = []
+            for cell in values.dropna().unique():
+                items = [item.strip() for item in cell.split(separator)]
+                iris = [index.get(normalise_label(item)) for item in items if item]
+                found = [i for i in iris if i is not None]
+                joined[cell] = "\t".join(dict.fromkeys(found)) if found else None
+                if len(found) < len(iris):
+                    unknown.append(cell)
+            return values.map(joined).astype("string"), values.isin(unknown)
         distinct = {v: index.get(normalise_label(v)) for v in values.dropna().unique()}
         iris = values.map(distinct).astype("string")
         return iris, values.notna() & iris.isna()

@@ -8,6 +8,7 @@ bulk path never carries a value that SHACL would refuse.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -33,10 +34,27 @@ class Problem:
     values: pd.Series | None = None   # what the report shows, when not the cell itself
 
 
+def per_distinct(values: pd.Series, cell: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``cell`` (a function of each cell alone, NA to NA) computed once per distinct value:
+    export columns repeat few values (codes, years, places, titles), and pandas' string
+    functions loop in Python over every cell."""
+    codes, distinct = pd.factorize(values)
+    if not len(distinct) or len(distinct) * 2 > len(values):   # all NA, or mostly distinct
+        return cell(values)
+    done = cell(pd.Series(distinct, dtype=values.dtype))
+    taken = done.to_numpy(dtype=object, na_value=pd.NA)[codes]
+    taken[codes < 0] = pd.NA
+    return pd.Series(taken, index=values.index, dtype=done.dtype)
+
+
+def _clean(s: pd.Series) -> pd.Series:
+    s = s.str.replace(r"[\s\u00a0]+", " ", regex=True).str.strip()
+    return s.mask(s == "")
+
+
 def clean_text(series: pd.Series) -> pd.Series:
     """Trim, collapse inner whitespace (incl. no-break spaces); empty -> NA."""
-    s = series.astype("string").str.replace(r"[\s\u00a0]+", " ", regex=True).str.strip()
-    return s.mask(s == "")
+    return per_distinct(series.astype("string"), _clean)
 
 
 def _bound(value: float | str | None, today: date) -> float | None:

@@ -21,7 +21,7 @@ from emis_lod.uris import Uris, decode_key
 
 from . import ntriples as nt
 from .codelists import CodeLists
-from .columns import Problem, duplicate_keys, type_column
+from .columns import Problem, duplicate_keys, per_distinct, type_column
 from .errors import BuildError
 from .mapping_spec import ColumnSpec, LanguageFrom, Mapping, ObjectSpec
 from .readers import ROW, SourceTable, fault_problems
@@ -125,7 +125,7 @@ class TableMapper:
         lexical: dict[str, pd.Series] = {}
         numbers: dict[str, pd.Series] = {}
         problems: list[Problem] = []
-        blank = (frame.apply(lambda c: c.str.strip()) == "").all(axis=1)
+        blank = (frame.apply(lambda c: per_distinct(c, lambda x: x.str.strip())) == "").all(axis=1)
         problems.append(Problem("(row)", "empty-row", blank,
                                 "the row is empty (every cell blank); delete the row"))
         read_faults = fault_problems(source)

@@ -6,17 +6,23 @@ import pandas as pd
 
 from emis_lod.uris import encode_key
 
+from .columns import per_distinct
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _UNSAFE = r"[^A-Za-z0-9\-._~]"
 
 
-def escape_literal(values: pd.Series) -> pd.Series:
-    """N-Triples STRING_LITERAL_QUOTE escaping (RDF 1.1 N-Triples, section 2.4)."""
+def _escape(values: pd.Series) -> pd.Series:
     return (values.str.replace("\\", "\\\\", regex=False)
             .str.replace('"', '\\"', regex=False)
             .str.replace("\n", "\\n", regex=False)
             .str.replace("\r", "\\r", regex=False))
+
+
+def escape_literal(values: pd.Series) -> pd.Series:
+    """N-Triples STRING_LITERAL_QUOTE escaping (RDF 1.1 N-Triples, section 2.4)."""
+    return per_distinct(values.astype("string"), _escape)
 
 
 _BCP47 = r"^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$"
@@ -60,7 +66,11 @@ def iri(values: pd.Series) -> pd.Series:
 
 def triples(subjects: pd.Series, predicate: str, objects: pd.Series) -> str:
     """Lines "<s> <p> o ." for the rows where both sides exist."""
-    ok = subjects.notna() & objects.notna()
+    ok = (subjects.notna() & objects.notna()).to_numpy(dtype=bool)
     if not ok.any():
         return ""
-    return "".join((subjects[ok] + f" <{predicate}> " + objects[ok] + " .\n").tolist())
+    # one f-string per line: pandas' string addition is three passes over every row
+    middle = f" <{predicate}> "
+    return "".join([f"{s}{middle}{o} .\n" for s, o in zip(subjects.to_numpy(dtype=object)[ok],
+                                                          objects.to_numpy(dtype=object)[ok],
+                                                          strict=True)])
