@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +32,6 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 LEVELS = ("school", "district", "region")
 BREAKDOWN = ".by-subject-grade"
-WORKERS = 2   # indicator queries evaluated side by side (Oxigraph evaluates without the GIL)
 
 # The two data sets: (key of /id/cube/{key}, structure, labels ky/ru/en).
 DATASETS = {
@@ -172,18 +170,12 @@ def observations(store: ox.Store, uris: Uris) -> pd.DataFrame:
     """Every observation: indicator, dataset, level, area, period, [subject, grade], numerator,
     denominator, schools, value (a Decimal string)."""
     areas = _areas(store, uris)
-    found = definitions(store, uris)
-    queries = {(ind, suffix): indicator_dir() / f"{ind.notation}{suffix}.rq"
-               for ind in found for suffix in ("", BREAKDOWN)
-               if (indicator_dir() / f"{ind.notation}{suffix}.rq").is_file()}
-    # Oxigraph evaluates and serialises an answer without holding the GIL: WORKERS at a time
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        answers = dict(zip(queries, pool.map(
-            lambda job: _school_rows(store, uris, queries[job], breakdown=bool(job[1])), queries),
-            strict=True))
     frames = []
-    for ind in found:
-        rows = {suffix: answers[ind, suffix] for suffix in ("", BREAKDOWN) if (ind, suffix) in answers}
+    for ind in definitions(store, uris):
+        rows = {suffix: _school_rows(store, uris, indicator_dir() / f"{ind.notation}{suffix}.rq",
+                                     breakdown=bool(suffix))
+                for suffix in ("", BREAKDOWN)
+                if (indicator_dir() / f"{ind.notation}{suffix}.rq").is_file()}
         if "" not in rows:
             # Without a query of its own, an indicator is the sum of its breakdown over subjects
             # and grades (exact for a ratio of sums whose parts do not overlap): one scan saved.
