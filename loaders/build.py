@@ -338,11 +338,13 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         release_memory()
         mark = lap("load", mark)
         progress.start("validate")
+        from .column_checks import ColumnChecks
+        columns = ColumnChecks(mappings, mapped, uris)   # constraints the mapped columns decide
         deleted: dict[str, set[bytes]] = {}   # graph -> N-Triples lines taken out of the store
-        only = None                      # the first round runs every constraint
+        only = None                      # the first round runs every constraint left open
         remaining: set = set()           # what the validation report will say
         for _ in range(MAX_SHACL_ROUNDS):
-            violations = validate(store, uris, settings.validator, only)
+            violations = validate(store, uris, settings.validator, only, columns)
             remaining |= set(violations)
             new = _shacl_rejections(violations, _owners(mapped, {v.focus for v in violations}),
                                     mappings, uris)

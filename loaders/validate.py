@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -14,6 +14,9 @@ from rdflib.namespace import XSD
 
 from emis_lod.namespaces import SH
 from emis_lod.uris import Uris
+
+if TYPE_CHECKING:
+    from .column_checks import ColumnChecks
 
 VIOLATION = "http://www.w3.org/ns/shacl#Violation"
 
@@ -43,21 +46,42 @@ AFTER_REMOVAL = {f"http://www.w3.org/ns/shacl#{c}ConstraintComponent" for c in (
     "Class", "Node", "MinCount", "QualifiedMinCount", "HasValue", "Equals", "SPARQL")}
 
 
+_COMPILED: dict[tuple, tuple[rdflib.Graph, list]] = {}
+
+
+def compiled_shapes(uris: Uris) -> tuple[rdflib.Graph, list]:
+    """The shapes graph and its compiled constraints, compiled once per base URI and shape
+    files (the same constraint objects in every validation round of a build). Read-only."""
+    from . import shacl
+
+    key = (uris.base, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in shape_files()))
+    if key not in _COMPILED:
+        shapes = load_shapes(uris)
+        _COMPILED.clear()
+        _COMPILED[key] = (shapes, shacl.compile_shapes(shapes))
+    return _COMPILED[key]
+
+
 def validate(store: ox.Store, uris: Uris, engine: str = "sparql",
-             only: Callable[[Any], bool] | None = None) -> list:
+             only: Callable[[Any], bool] | None = None, columns: ColumnChecks | None = None) -> list:
     """Violations of the shapes in the store's data (all graphs, as one union).
 
     ``only`` picks which compiled constraints run (SPARQL engine only; pySHACL, the
-    reference, always runs every shape).
+    reference, always runs every shape). ``columns`` describes what a build has just loaded
+    (:class:`loaders.column_checks.ColumnChecks`): the constraints it proves cannot be violated
+    there are not queried; the result is the same.
     """
     from . import shacl
 
-    shapes = load_shapes(uris)
     if engine == "sparql":
-        compiled = shacl.compile_shapes(shapes)
-        return shacl.run_compiled(store, [c for c in compiled if only is None or only(c)],
-                                  union=True)
+        shapes, compiled = compiled_shapes(uris)
+        todo = [c for c in compiled if only is None or only(c)]
+        if columns is not None:
+            skip = columns.skip(shapes, compiled)
+            todo = [c for c in todo if c not in skip]
+        return shacl.run_compiled(store, todo, union=True)
     if engine == "pyshacl":
+        shapes = load_shapes(uris)
         triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                               use_default_graph_as_union=True)
         assert isinstance(triples, ox.QueryTriples)
