@@ -25,7 +25,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
-from . import capacity, dumps, indicators, releases, whole_dumps
+from . import capacity, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
 from .mapper import MappedTable, map_table
@@ -196,7 +196,7 @@ def derived_queries() -> list[Path]:
 def derived_classes(uris: Uris) -> set[str]:
     """The classes the derived queries create (``a emis:X`` in their templates)."""
     return {uris.vocab + name for path in derived_queries()
-            for name in re.findall(r"\ba emis:(\w+)", path.read_text(encoding="utf-8"))}
+            for name in re.findall(r"(?<![?$\w])a emis:(\w+)", path.read_text(encoding="utf-8"))}
 
 
 def _derive(store: ox.Store, uris: Uris) -> None:
@@ -377,8 +377,10 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         progress.start("indicators")
         _indicators(store, uris, staging)
         mark = lap("indicators", mark)
-        derived = validate(store, uris, settings.validator,
-                           about_classes(derived_classes(uris) | indicators.classes(uris)))
+        # only what the derived and indicator triples can change runs again (loaders/revalidate.py)
+        about = about_classes(derived_classes(uris) | indicators.classes(uris))
+        touched = revalidate.touched_by(store, [uris.graph("derived"), uris.graph("indicators")])
+        derived = validate(store, uris, settings.validator, lambda c: about(c) and touched(c))
         violations = sorted(remaining | set(derived), key=lambda v: (v.focus, v.message))
         mark = lap("validate", mark)
         if settings.staff_publication == "aggregates":
@@ -394,8 +396,8 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
              for m in mappings if m.table in mapped],
             {uris.graph(name): [p.read_text(encoding="utf-8") for p in queries] for name, queries in
              (("derived", derived_queries()), ("indicators", indicators.indicator_dir().glob("*.rq")))}))
-        triples = len(store)
-        per_graph = _triples_per_graph(store)
+        per_graph = _triples_per_graph(store)    # one pass over the store (len() is another)
+        triples = sum(per_graph.values()) + _default_graph_triples(store)
         mark = lap("write", mark)
         progress.start("dumps")
         dump_files = dumps.write_dumps(store, staging, uris, per_graph, pending)
@@ -481,6 +483,12 @@ def _remove_rows(store: ox.Store, rows: dict[str, dict[int, list[dict]]],
             [line for lines in by_row.values() for line in lines])], ignore_index=True)
         t.rows_loaded -= len(by_row)
     return removed
+
+
+def _default_graph_triples(store: ox.Store) -> int:
+    answer = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")   # the default graph alone
+    assert isinstance(answer, ox.QuerySolutions)
+    return int(next(iter(answer))["n"].value)  # type: ignore[union-attr]
 
 
 def _triples_per_graph(store: ox.Store) -> dict[str, int]:

@@ -1,0 +1,72 @@
+"""After derivation only the constraints the added graphs can change run again
+(loaders/revalidate.py): on a built release with faults planted in the derived and indicator
+graphs, the filtered check finds exactly what checking every constraint about the derived
+classes finds, and it skips the tables' own record constraints."""
+
+from __future__ import annotations
+
+import shutil
+
+import pyoxigraph as ox
+import pytest
+
+from emis_lod.loaders import indicators, releases, revalidate
+from emis_lod.loaders.build import BuildReport, derived_classes
+from emis_lod.loaders.validate import about_classes, load_shapes, validate
+from emis_lod.uris import Uris
+
+BASE = "http://data.test/"
+URIS = Uris(BASE)
+E = URIS.vocab
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.fixture(scope="module")
+def planted(built: BuildReport, tmp_path_factory: pytest.TempPathFactory) -> tuple[ox.Store, str]:
+    """A copy of the built store with faults in the added graphs; the observation given a
+    second value."""
+    copy = tmp_path_factory.mktemp("revalidate") / "oxigraph"
+    shutil.copytree(built.release_dir / releases.OXIGRAPH, copy)
+    store = ox.Store(str(copy))
+    observation = next(iter(store.query(
+        f"SELECT ?o WHERE {{ GRAPH ?g {{ ?o a <{E}IndicatorObservation> }} }} ORDER BY ?o LIMIT 1")))[0]
+    derived, made = ox.NamedNode(URIS.graph("derived")), ox.NamedNode(URIS.graph("indicators"))
+    store.extend([
+        # a finance summary without its school, year or period (minimum counts)
+        ox.Quad(ox.NamedNode(BASE + "id/finance-summary/x"), ox.NamedNode(
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(E + "FinanceSummary"), derived),
+        # an observation with a second value (maximum count, value = numerator / denominator)
+        ox.Quad(observation, ox.NamedNode(E + "value"),
+                ox.Literal("7", datatype=ox.NamedNode(XSD + "decimal")), made),
+    ])
+    return store, observation.value
+
+
+def _run(store: ox.Store, only) -> set:
+    return {v.key() for v in validate(store, URIS, "sparql", only)}
+
+
+def test_the_filtered_check_finds_what_the_whole_check_finds(planted: tuple[ox.Store, str]) -> None:
+    store, observation = planted
+    about = about_classes(derived_classes(URIS) | indicators.classes(URIS))
+    touched = revalidate.touched_by(store, [URIS.graph("derived"), URIS.graph("indicators")])
+    everything = _run(store, about)
+    filtered = _run(store, lambda c: about(c) and touched(c))
+    assert filtered == everything
+    focus = {k[0] for k in everything}
+    assert BASE + "id/finance-summary/x" in focus                       # the planted faults
+    assert any(k[0] == observation and k[1] == E + "value" for k in everything)
+    assert any(k[1] == E + "value" for k in everything)
+
+
+def test_the_tables_own_record_constraints_are_not_run_again(planted: tuple[ox.Store, str]) -> None:
+    store, _ = planted
+    from emis_lod.loaders.shacl import compile_shapes
+
+    about = about_classes(derived_classes(URIS) | indicators.classes(URIS))
+    touched = revalidate.touched_by(store, [URIS.graph("derived"), URIS.graph("indicators")])
+    compiled = [c for c in compile_shapes(load_shapes(URIS)) if about(c)]
+    kept = [c for c in compiled if touched(c)]
+    assert len(kept) < len(compiled)
+    staff_posts = [c for c in compiled if c.shape.endswith("StaffPostShape")]
+    assert staff_posts and not any(touched(c) for c in staff_posts)   # staff get no derived triple
