@@ -150,6 +150,12 @@ def _map_all(mappings: list[Mapping], paths: dict[str, Path], uris: Uris,
     time (a national staff or training export is over a million rows). What the reports need of
     each file is kept, not its rows. Also the seconds spent reading."""
     pre = prefixes(uris)
+    referenced: dict[str, list[str]] = {}     # table -> its columns other tables refer to
+    for m in mappings:
+        for c in m.columns:
+            if c.references:
+                referenced.setdefault(c.references.table, []).extend(
+                    [c.references.column] + [theirs for _, theirs in c.references.with_])
     accepted: dict[str, pd.DataFrame] = {}
     sources: dict[str, SourceTable] = {}
     mapped: dict[str, MappedTable] = {}
@@ -163,6 +169,7 @@ def _map_all(mappings: list[Mapping], paths: dict[str, Path], uris: Uris,
         reading += time.perf_counter() - began
         mapped[m.table] = map_table(m, source, uris, codes, pre, accepted,
                                     nt_dir / f"{m.table}.nt", today, secret)
+        mapped[m.table].spill(nt_dir / f"{m.table}.accepted.pickle", m, referenced.get(m.table, []))
         accepted[m.table] = mapped[m.table].accepted
         sources[m.table] = replace(source, frame=source.frame.iloc[:0], faults=())
         del source

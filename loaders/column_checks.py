@@ -400,6 +400,7 @@ class _Checker:
         self.targets = _targets(shapes)
         self._cache: dict[tuple, object] = {}
         self._lexical: dict[str, dict[str, pd.Series]] = {}
+        self._rows: dict[str, pd.Index] = {}
 
     def _add(self, m: Mapping, spec: ResourceSpec) -> None:
         where = f"{m.path}: resource {spec.id}"
@@ -434,8 +435,9 @@ class _Checker:
     def lexical(self, table: str) -> dict[str, pd.Series]:
         if table not in self._lexical:
             t = self.mapped.get(table)
-            frame = t.accepted if t is not None else pd.DataFrame()
+            frame = t.accepted_frame() if t is not None else pd.DataFrame()
             self._lexical[table] = {c: frame[c] for c in frame.columns}
+            self._rows[table] = frame.index
         return self._lexical[table]
 
     def _cached(self, key: tuple, make):  # noqa: ANN001, ANN202 - a small memo
@@ -450,7 +452,7 @@ class _Checker:
             if table not in self.mapped:
                 return pd.Index([])
             lexical = self.lexical(table)
-            index = self.mapped[table].accepted.index
+            index = self._rows[table]
             rows = pd.Series(True, index=index)
             if res.spec.when_any_positive:
                 rows &= pd.concat([pd.to_numeric(lexical[c], errors="coerce").fillna(0) > 0

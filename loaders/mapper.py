@@ -45,6 +45,33 @@ class MappedTable:
     rejections: pd.DataFrame          # columns: Rejection.FIELDS
     accepted: pd.DataFrame            # typed values of the loaded rows (for references)
     subjects: pd.DataFrame            # subject IRI -> source row, for SHACL results
+    spilled: Path | None = None       # where ``accepted`` is kept once it left memory
+
+    def spill(self, path: Path, mapping: Mapping, keep: list[str]) -> None:
+        """Write the typed columns the triples were made from to ``path`` and keep in memory
+        only ``keep`` (the columns other tables refer to): a national table's columns are
+        gigabytes, and after mapping only validation's column checks read them, once."""
+        used = [c for c in used_columns(mapping) if c in self.accepted.columns]
+        self.accepted[used].to_pickle(path)
+        self.spilled = path
+        self.accepted = self.accepted[[c for c in dict.fromkeys(keep) if c in self.accepted.columns]]
+
+    def accepted_frame(self) -> pd.DataFrame:
+        """The typed columns of the loaded rows that make triples (read back when spilled)."""
+        return pd.read_pickle(self.spilled) if self.spilled is not None else self.accepted
+
+
+def used_columns(mapping: Mapping) -> list[str]:
+    """The columns a mapping's triples are made from: ids, objects, languages, conditions."""
+    names: list[str] = list(mapping.key)
+    for res in mapping.resources:
+        names += re.findall(r"\{(\w+)\}", res.id) + list(res.when_any_positive)
+        names += [column for column, _ in res.when_equals]
+        for _, obj in res.properties:
+            names += [obj.column] if obj.column else []
+            names += re.findall(r"\{(\w+)\}", (obj.id or "") + (obj.value or ""))
+            names += [obj.lang.column] if isinstance(obj.lang, LanguageFrom) else []
+    return list(dict.fromkeys(names))
 
 
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
