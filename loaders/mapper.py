@@ -23,7 +23,7 @@ from . import ntriples as nt
 from .codelists import CodeLists
 from .columns import Problem, duplicate_keys, per_distinct, type_column
 from .errors import BuildError
-from .mapping_spec import ColumnSpec, LanguageFrom, Mapping, ObjectSpec
+from .mapping_spec import ColumnSpec, LanguageFrom, Mapping, ObjectSpec, ResourceSpec
 from .readers import ROW, SourceTable, fault_problems
 
 XSD = nt.XSD
@@ -31,6 +31,7 @@ XSD = nt.XSD
 # as xsd:integer: Oxigraph stores every derived integer type as xsd:integer anyway, and
 # the triples we write should be the triples the store (and its dumps) hold.
 WITHHELD = "(personal data withheld)"
+WRITE_BLOCK = 100_000    # rows of a table whose triples are made at a time
 LEXICAL_DATATYPE = {"decimal": "decimal", "integer": "integer", "nonNegativeInteger": "integer",
                     "gYear": "gYear", "date": "date", "boolean": "boolean"}
 
@@ -308,37 +309,43 @@ class TableMapper:
             for column, value in res.when_equals:
                 rows &= self._keys(lexical)[column].eq(value).fillna(False).astype(bool)
             index = rows[rows].index
-            if not len(index):
-                continue
-            local = {k: v.loc[index] for k, v in lexical.items()}
-            subject = nt.iri(self.uris.base + "id/" + _template(res.id, self._keys(local), index,
-                                                                encode=True))
-            subjects.append(pd.DataFrame({"subject": subject.str[1:-1].to_numpy(), "row": index}))
-            # each property's lines go to the file as soon as they are made: a national table's
-            # whole text would otherwise sit in memory twice (the pieces and their join)
-            written = _LineCounter(out)
-            if res.class_:
-                written.append(nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
-                    f"<{_expand(res.class_, self.prefixes, where)}>", index=index)))
-            for predicate, obj in res.properties:
-                pred = _expand(predicate, self.prefixes, where)
-                spec = next((c for c in self.m.columns if c.name == obj.column), None)
-                if spec is not None and spec.separator:   # a list cell: one triple per item
-                    exploded = local[spec.name].str.split("\t").explode()
-                    exploded = exploded[exploded.notna() & (exploded != "")]
-                    objects = nt.iri(exploded) if spec.concept else nt.literal(
-                        exploded, None, self._language(obj, local, index))
-                    written.append(nt.triples(subject.reindex(exploded.index), pred, objects))
-                else:
-                    objects = self._object(obj, local, index, where)
-                    written.append(nt.triples(subject, pred, objects))
-                if obj.inverse:
-                    written.append(nt.triples(objects, _expand(obj.inverse, self.prefixes, where),
-                                            subject.reindex(objects.index)))
-            triples += written.lines
+            # in blocks of rows: a national table's columns of N-Triples terms would otherwise
+            # be in memory all at once (the lines go to the file as soon as they are made)
+            for first in range(0, len(index), WRITE_BLOCK):
+                triples += self._write_rows(out, res, where, lexical, index[first:first + WRITE_BLOCK],
+                                            subjects)
         subject_rows = pd.concat(subjects, ignore_index=True) if subjects else \
             pd.DataFrame({"subject": [], "row": []})
         return triples, subject_rows
+
+
+    def _write_rows(self, out: TextIO, res: ResourceSpec, where: str, lexical: dict[str, pd.Series],
+                    index: pd.Index, subjects: list[pd.DataFrame]) -> int:
+        """The triples of one resource block for these rows; how many lines were written."""
+        local = {k: v.loc[index] for k, v in lexical.items()}
+        subject = nt.iri(self.uris.base + "id/" + _template(res.id, self._keys(local), index,
+                                                            encode=True))
+        subjects.append(pd.DataFrame({"subject": subject.str[1:-1].to_numpy(), "row": index}))
+        written = _LineCounter(out)
+        if res.class_:
+            written.append(nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
+                f"<{_expand(res.class_, self.prefixes, where)}>", index=index)))
+        for predicate, obj in res.properties:
+            pred = _expand(predicate, self.prefixes, where)
+            spec = next((c for c in self.m.columns if c.name == obj.column), None)
+            if spec is not None and spec.separator:   # a list cell: one triple per item
+                exploded = local[spec.name].str.split("\t").explode()
+                exploded = exploded[exploded.notna() & (exploded != "")]
+                objects = nt.iri(exploded) if spec.concept else nt.literal(
+                    exploded, None, self._language(obj, local, index))
+                written.append(nt.triples(subject.reindex(exploded.index), pred, objects))
+            else:
+                objects = self._object(obj, local, index, where)
+                written.append(nt.triples(subject, pred, objects))
+            if obj.inverse:
+                written.append(nt.triples(objects, _expand(obj.inverse, self.prefixes, where),
+                                          subject.reindex(objects.index)))
+        return written.lines
 
 
 def map_table(mapping: Mapping, source: SourceTable, uris: Uris, codes: CodeLists,

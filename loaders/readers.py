@@ -251,16 +251,19 @@ def _read_csv(path: Path, raw: bytes, mapping: Mapping
     text, encoding = _decode(raw, mapping.encoding, path.name, name)
     sep = _separator(text, mapping.separator)
     lines = list(io.StringIO(text, newline=""))
+    plain = _plain(text, lines)
+    del text                   # a national export is held once at a time, not three times
     records = _records(lines, sep)
     header, records = records[0].cells, records[1:]
     while records and not any(c.strip() for c in records[-1].cells):
         records.pop()          # blank lines at the end are no rows (a spreadsheet shows none)
     width = len(header)
     faults = _row_faults(records, width, sep, path.name, lines)
+    del lines
     cells = [r.cells if len(r.cells) == width else (r.cells + [""] * width)[:width]
              for r in records]
     rows = list(range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(records)))
-    return header, cells, rows, faults, encoding, _plain(text, lines)
+    return header, cells, rows, faults, encoding, plain
 
 
 # ---------------------------------------------------------------------------- XLSX
@@ -425,11 +428,13 @@ def read_source(path: Path, mapping: Mapping) -> SourceTable:
     sha = hashlib.sha256(raw).hexdigest()
     where = ""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        del raw
         header, cells, rows, sheet = _read_xlsx(path, mapping)
         faults: dict[int, RowFault] = {}
         encoding, where, plain = "xlsx", f" from sheet {sheet!r}", False
     else:
         header, cells, rows, faults, encoding, plain = _read_csv(path, raw, mapping)
+        del raw
     header = [h.replace("\ufeff", "") for h in header]
     chosen, ignored = _select_columns(header, mapping, path.name, where)
     if not rows:
@@ -438,8 +443,10 @@ def read_source(path: Path, mapping: Mapping) -> SourceTable:
         raise BuildError(f"{path.name}: has a header but no data rows{where}; export the table "
                          f"again{optional}")
     index = pd.Index(rows, name="row")
-    frame = pd.DataFrame(cells, index=index, dtype=object).iloc[:, list(chosen.values())] \
-        .set_axis(list(chosen), axis=1).astype("string")
+    # column by column from the rows, the rows then let go: no second copy of the whole table
+    frame = pd.DataFrame({name: pd.array([row[j] for row in cells], dtype="string")
+                          for name, j in chosen.items()}, index=index)
+    del cells
     for col in mapping.columns:
         if col.name not in frame.columns:
             frame[col.name] = pd.Series("", index=index, dtype="string")

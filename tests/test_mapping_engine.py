@@ -56,6 +56,24 @@ def test_golden_case(case: str, codes: CodeLists, tmp_path: Path) -> None:
     assert all(result.rejections["reason"].str.len() > 10)
 
 
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+def test_rows_written_in_blocks_give_the_same_triples(case: str, codes: CodeLists, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A national table is written a block of rows at a time: blocks of two rows make the
+    same lines (in another order) and the same subjects, row by row, as one block."""
+    from emis_lod.loaders import mapper
+
+    folder = CASES / case
+    mapping = load_mapping(folder / "mapping.yaml")
+    source = read_source(folder / mapping.files[0], mapping)
+    whole = map_table(mapping, source, URIS, codes, prefixes(URIS), {}, tmp_path / "a.nt", TODAY)
+    monkeypatch.setattr(mapper, "WRITE_BLOCK", 2)
+    blocks = map_table(mapping, source, URIS, codes, prefixes(URIS), {}, tmp_path / "b.nt", TODAY)
+    lines = [sorted((tmp_path / n).read_text(encoding="utf-8").splitlines()) for n in ("a.nt", "b.nt")]
+    assert lines[0] == lines[1] and blocks.triples == whole.triples
+    pd.testing.assert_frame_equal(blocks.subjects, whole.subjects)
+
+
 def test_rejection_reasons_say_what_and_how(codes: CodeLists, tmp_path: Path) -> None:
     folder = CASES / "pupils"
     mapping = load_mapping(folder / "mapping.yaml")
