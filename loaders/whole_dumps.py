@@ -141,7 +141,7 @@ class Pending:
         if any(lines.get(g, 0) != counts.get(g, 0) for g in written):
             # a file with a triple twice, or a graph written to after validation: the store wins
             self.parts, written = [], set()
-        rest = []
+        rest: list[GraphText] = []
         for graph in sorted(g for g in counts if g not in written):
             path = work_dir / f"graph-{len(rest)}.nt"
             store.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
