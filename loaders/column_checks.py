@@ -68,6 +68,7 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH
+from rdflib.term import Node
 
 from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
@@ -220,12 +221,14 @@ class _Vocabulary:
         self.subclasses_of: dict[str, set[str]] = defaultdict(set)
         for q in store.quads_for_pattern(None, None, None, None):
             s, p, o = _key(q.subject), q.predicate.value, q.object
+            assert s is not None     # read from Turtle: a subject is an IRI or a blank node
             self.by_pred[p].append((s, str(o)))
             self.out[(s, p)].append(str(o))
-            if p == RDF_TYPE and _key(o) is not None:
-                self.types[_key(o)].add(s)
-            elif p == SUBCLASS and _key(o) is not None:
-                self.subclasses_of[_key(o)].add(s)
+            node = _key(o)
+            if p == RDF_TYPE and node is not None:
+                self.types[node].add(s)
+            elif p == SUBCLASS and node is not None:
+                self.subclasses_of[node].add(s)
         self.subjects = {s for pairs in self.by_pred.values() for s, _ in pairs}
 
     def subclasses(self, cls: str) -> set[str]:
@@ -287,22 +290,22 @@ def _label(node: object) -> str:
     return f"_:{node}" if isinstance(node, BNode) else str(node)
 
 
-def _targets(g: rdflib.Graph) -> dict[object, list[tuple[str, str]] | None]:
+def _targets(g: rdflib.Graph) -> dict[Node, list[tuple[str, str]] | None]:
     """Shape -> its focus nodes as (kind, IRI): ("class", C) or ("subjectsOf", P), as the
     compiler assembles them (own targets, inherited through sh:property from a node shape);
     None when they are anything else (values of another shape's path, target nodes...)."""
     class_types = {RDFS.Class} | set(g.subjects(RDFS.subClassOf, RDFS.Class))
-    shapes: set = set()
+    shapes: set[Node] = set()
     for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
         shapes |= set(g.subjects(p, None))
     for t in class_types:
         shapes |= {s for s in g.subjects(RDF.type, t) if isinstance(s, URIRef)}
-    out: dict[object, list[tuple[str, str]] | None] = {}
+    out: dict[Node, list[tuple[str, str]] | None] = {}
 
-    def deactivated(shape: object) -> bool:
+    def deactivated(shape: Node) -> bool:
         return any(isinstance(v, Literal) and v.toPython() is True for v in g.objects(shape, SH.deactivated))
 
-    def own(shape: object) -> list[tuple[str, str]] | None:
+    def own(shape: Node) -> list[tuple[str, str]] | None:
         if any(True for _ in g.objects(shape, SH.targetNode)) or \
                 any(True for _ in g.objects(shape, SH.targetObjectsOf)):
             return None
@@ -312,7 +315,7 @@ def _targets(g: rdflib.Graph) -> dict[object, list[tuple[str, str]] | None]:
         found += [("subjectsOf", str(p)) for p in g.objects(shape, SH.targetSubjectsOf)]
         return found
 
-    def visit(shape: object, focus: list[tuple[str, str]] | None, depth: int) -> None:
+    def visit(shape: Node, focus: list[tuple[str, str]] | None, depth: int) -> None:
         if deactivated(shape) or depth > 8:
             return
         if focus is None or (shape in out and out[shape] is None):
@@ -328,7 +331,7 @@ def _targets(g: rdflib.Graph) -> dict[object, list[tuple[str, str]] | None]:
     return out
 
 
-def _path(g: rdflib.Graph, shape: object) -> tuple[str, ...] | None:
+def _path(g: rdflib.Graph, shape: Node) -> tuple[str, ...] | None:
     """A predicate path (one IRI) or a sequence of IRIs as a tuple; () for a node shape;
     None for any other path."""
     node = g.value(shape, SH.path)
@@ -343,7 +346,7 @@ def _path(g: rdflib.Graph, shape: object) -> tuple[str, ...] | None:
     return None
 
 
-def _int_param(g: rdflib.Graph, shape: object, param: URIRef) -> int | None:
+def _int_param(g: rdflib.Graph, shape: Node, param: URIRef) -> int | None:
     value = g.value(shape, param)
     if isinstance(value, Literal) and isinstance(value.toPython(), int):
         return int(value.toPython())
@@ -624,8 +627,9 @@ class _Checker:
         via = [p for q in subjects_of for p in self.by_pred.get(q, [])]
         vocab = {s for c in below for s in self.vocab.types.get(c, ())}
         vocab |= {s for q in subjects_of for s, _ in self.vocab.by_pred.get(q, [])}
-        return _Focus(classes, subjects_of, resources, via, vocab,
-                      [r.template for r in resources] + [p.subject for p in via])
+        templates: list[str | None] = [r.template for r in resources]
+        templates += [p.subject for p in via]
+        return _Focus(classes, subjects_of, resources, via, vocab, templates)
 
     def empty(self, focus: _Focus) -> bool:
         return not focus.vocab and all(not len(self.rows(r)) for r in focus.resources) \
@@ -673,7 +677,7 @@ class _Checker:
         for cc in compiled:
             node = self.labels.get(cc.shape)
             targets = self.targets.get(node) if node is not None else None
-            if not targets:
+            if node is None or not targets:
                 continue
             focus = self.focus(targets)
             if not self._same_focus(cc, focus):
@@ -700,7 +704,7 @@ class _Checker:
         return set(_TYPE_PATTERN.findall(text)) == focus.classes and \
             set(_SUBJECTS_PATTERN.findall(text)) == focus.subjects_of
 
-    def _decide(self, cc: object, node: object, focus: _Focus) -> Decision | tuple | None:
+    def _decide(self, cc: object, node: Node, focus: _Focus) -> Decision | tuple | None:
         component = cc.component  # type: ignore[attr-defined]
         if cc.kind == "sparql":  # type: ignore[attr-defined]
             return self._sparql_values(cc, focus)
@@ -796,6 +800,7 @@ class _Checker:
         decided = {}
         for cc, _group in pending:
             solutions = store.query(cc.sparql, use_default_graph_as_union=True)
+            assert isinstance(solutions, ox.QuerySolutions)   # every compiled query is a SELECT
             if next(iter(solutions), None) is None:
                 decided[cc] = Decision("every value the columns wrote passes the constraint's query")
         return decided
