@@ -29,9 +29,11 @@ N-Triples files in two worker processes; the peak RSS is that of the build's who
 tree.) Memory now grows by about 310 bytes per triple over about 280 MB (from 300 to 2,000
 schools); the estimate takes 350 bytes per triple over 300 MB, 9-13% above both measurements.
 A release takes 283-285 bytes per triple on disk, and during the build the N-Triples files of
-the load phase sit next to the new store: the peak seen was 298-327 bytes per triple; the
-estimate takes 400 bytes per triple plus 50 MB. Triples per row: the release manifests'
-triples / rows_read per table at 300 and 2,000 schools.
+the load phase sit next to the new store until the dumps are written from them: the peak seen
+was 431 bytes per triple at 20,000 schools (16,040 MB); the estimate takes 470 bytes per triple
+plus 50 MB. At 20,000 schools the peak memory was 8,410 MB for 37.2 M triples (226 bytes per
+triple): the memory estimate (13 GB there) errs high for national builds. Triples per row: the
+release manifests' triples / rows_read per table at 300 and 2,000 schools.
 """
 
 from __future__ import annotations
@@ -66,9 +68,13 @@ TRIPLES_FIXED = 65_000
 TRIPLES_PER_SCHOOL = 220
 
 MEMORY_BASE = 300 * MB              # interpreter, pandas, pyoxigraph, shapes, the store's caches
-MEMORY_PER_TRIPLE = 350             # bytes of peak RSS per triple (measured about 310)
+MEMORY_PER_TRIPLE = 350             # bytes of peak RSS per triple (measured about 310 at 2,000
+                                    # schools, 226 at 20,000: a national build errs high)
 DISK_BASE = 50 * MB
-DISK_PER_TRIPLE = 400               # bytes at the build's peak per triple (measured 298-327)
+# bytes at the build's peak per triple: 298-327 measured before the dumps were written from the
+# mapped N-Triples files; those files now stay beside the store until the dumps are written:
+# 431 per triple measured at 20,000 schools (16,040 MB for 37.2 M triples)
+DISK_PER_TRIPLE = 470
 
 MODES = ("stop", "warn")
 
