@@ -21,7 +21,7 @@ from emis_lod.uris import Uris, decode_key
 
 from . import ntriples as nt
 from .codelists import CodeLists
-from .columns import Problem, duplicate_keys, per_distinct, type_column
+from .columns import Problem, duplicate_keys, per_distinct, template_keys, type_column
 from .errors import BuildError
 from .mapping_spec import ColumnSpec, LanguageFrom, Mapping, ObjectSpec, ResourceSpec
 from .readers import ROW, SourceTable, fault_problems
@@ -66,11 +66,11 @@ def used_columns(mapping: Mapping) -> list[str]:
     """The columns a mapping's triples are made from: ids, objects, languages, conditions."""
     names: list[str] = list(mapping.key)
     for res in mapping.resources:
-        names += re.findall(r"\{(\w+)\}", res.id) + list(res.when_any_positive)
+        names += template_keys(res.id) + list(res.when_any_positive)
         names += [column for column, _ in res.when_equals]
         for _, obj in res.properties:
             names += [obj.column] if obj.column else []
-            names += re.findall(r"\{(\w+)\}", (obj.id or "") + (obj.value or ""))
+            names += template_keys(obj.id or "") + template_keys(obj.value or "")
             names += [obj.lang.column] if isinstance(obj.lang, LanguageFrom) else []
     return list(dict.fromkeys(names))
 
