@@ -315,7 +315,7 @@ class TableMapper:
                 triples += self._write_rows(out, res, where, lexical, index[first:first + WRITE_BLOCK],
                                             subjects)
         subject_rows = pd.concat(subjects, ignore_index=True) if subjects else \
-            pd.DataFrame({"subject": [], "row": []})
+            pd.DataFrame({"subject": pd.Series([], dtype="string"), "row": []})
         return triples, subject_rows
 
 
@@ -325,7 +325,7 @@ class TableMapper:
         local = {k: v.loc[index] for k, v in lexical.items()}
         subject = nt.iri(self.uris.base + "id/" + _template(res.id, self._keys(local), index,
                                                             encode=True))
-        subjects.append(pd.DataFrame({"subject": subject.str[1:-1].to_numpy(), "row": index}))
+        subjects.append(pd.DataFrame({"subject": subject.str[1:-1].array, "row": index}))
         written = _LineCounter(out)
         if res.class_:
             written.append(nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
