@@ -14,12 +14,15 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
-import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
+from typing import overload
 
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from .columns import Problem
 from .errors import BuildError
@@ -27,11 +30,13 @@ from .mapping_spec import Mapping
 
 FIRST_DATA_ROW = 2   # spreadsheet numbering: the header is row 1
 MAX_CELL = 10_000    # characters; a longer cell is a broken export (a lost quote), not data
+READ_BLOCK = 100_000  # rows whose cells are turned into columns at a time
 SHOWN = 200          # characters of a broken line or cell kept in the rejection report
 ROW = "(row)"        # the column of faults that concern the whole row
 # A file's own structure decides how long a cell may be, not the csv module's 128 KiB default;
 # MAX_CELL then rejects the row with a reason instead of the whole file failing.
 csv.field_size_limit(2**31 - 1)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")   # a line and its ending, if any
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -164,7 +169,39 @@ def _ends_inside_quotes(lines: list[str], sep: str) -> bool:
     return False
 
 
-def _records(lines: list[str], sep: str) -> list[_Record]:
+class _LineRecords(Sequence[_Record]):
+    """The records of CSV lines without quotes, each made from its line when asked for: the
+    cells of a national export (a million rows) are then never all in memory at once."""
+
+    def __init__(self, lines: list[str], sep: str, start: int = 0, stop: int | None = None) -> None:
+        self.lines, self.sep, self.start = lines, sep, start
+        self.stop = len(lines) if stop is None else stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    @overload
+    def __getitem__(self, i: int) -> _Record: ...
+    @overload
+    def __getitem__(self, i: slice) -> _LineRecords: ...
+
+    def __getitem__(self, i: int | slice) -> _Record | _LineRecords:
+        if isinstance(i, slice):
+            first, last, step = i.indices(len(self))
+            assert step == 1, "records are read in order"
+            return _LineRecords(self.lines, self.sep, self.start + first, self.start + max(first, last))
+        n = self.start + (i + len(self) if i < 0 else i)
+        if not self.start <= n < self.stop:
+            raise IndexError(i)
+        return _Record(self.lines[n].rstrip("\r\n").split(self.sep), n + 1, n + 1)
+
+    def pop(self) -> _Record:
+        last = self[-1]
+        self.stop -= 1
+        return last
+
+
+def _records(lines: list[str], sep: str) -> list[_Record] | _LineRecords:
     """The file's records, with the physical lines each came from.
 
     A quote never closed swallows the rest of the file into one cell; that record is cut
@@ -172,8 +209,8 @@ def _records(lines: list[str], sep: str) -> list[_Record]:
     """
     if not any('"' in line for line in lines):
         # No quotes: a record is a line split at the separator (what csv.reader would give,
-        # several times faster).
-        return [_Record(line.rstrip("\r\n").split(sep), n, n) for n, line in enumerate(lines, 1)]
+        # several times faster), made when asked for.
+        return _LineRecords(lines, sep)
     out: list[_Record] = []
     start = 0
     while start < len(lines):
@@ -195,7 +232,7 @@ def _records(lines: list[str], sep: str) -> list[_Record]:
     return out
 
 
-def _row_faults(records: list[_Record], width: int, sep: str, file: str,
+def _row_faults(records: Sequence[_Record], width: int, sep: str, file: str,
                 lines: list[str]) -> dict[int, RowFault]:
     """Faults of the rows whose cells do not line up with the header (by record index)."""
     faults: dict[int, RowFault] = {}
@@ -243,14 +280,14 @@ def _row_faults(records: list[_Record], width: int, sep: str, file: str,
 
 
 def _read_csv(path: Path, raw: bytes, mapping: Mapping
-              ) -> tuple[list[str], list[list[str]], list[int], dict[int, RowFault], str, bool]:
+              ) -> tuple[list[str], Iterator[list[str]], list[int], dict[int, RowFault], str, bool]:
     name = Path(mapping.path).name
     if not raw.strip():
         raise BuildError(f"{path.name}: the file is empty ({len(raw)} bytes); export the "
                          f"table again")
     text, encoding = _decode(raw, mapping.encoding, path.name, name)
     sep = _separator(text, mapping.separator)
-    lines = list(io.StringIO(text, newline=""))
+    lines = _LINE.findall(text)   # as io.StringIO(text, newline="") splits, without its copy
     plain = _plain(text, lines)
     del text                   # a national export is held once at a time, not three times
     records = _records(lines, sep)
@@ -259,9 +296,8 @@ def _read_csv(path: Path, raw: bytes, mapping: Mapping
         records.pop()          # blank lines at the end are no rows (a spreadsheet shows none)
     width = len(header)
     faults = _row_faults(records, width, sep, path.name, lines)
-    del lines
-    cells = [r.cells if len(r.cells) == width else (r.cells + [""] * width)[:width]
-             for r in records]
+    cells = (r.cells if len(r.cells) == width else (r.cells + [""] * width)[:width]
+             for r in records)
     rows = list(range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(records)))
     return header, cells, rows, faults, encoding, plain
 
@@ -427,6 +463,7 @@ def read_source(path: Path, mapping: Mapping) -> SourceTable:
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     where = ""
+    cells: Iterable[list[str]]
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         del raw
         header, cells, rows, sheet = _read_xlsx(path, mapping)
@@ -443,15 +480,24 @@ def read_source(path: Path, mapping: Mapping) -> SourceTable:
         raise BuildError(f"{path.name}: has a header but no data rows{where}; export the table "
                          f"again{optional}")
     index = pd.Index(rows, name="row")
-    # column by column from the rows, the rows then let go: no second copy of the whole table
-    frame = pd.DataFrame({name: pd.array([row[j] for row in cells], dtype="string")
-                          for name, j in chosen.items()}, index=index)
+    frame = pd.DataFrame(_columns(iter(cells), chosen), index=index)
     del cells
     for col in mapping.columns:
         if col.name not in frame.columns:
             frame[col.name] = pd.Series("", index=index, dtype="string")
     found = list(faults.values()) + ([] if plain else _cell_faults(frame[list(chosen)]))
     return SourceTable(path.name, path, sha, encoding, frame, tuple(ignored), tuple(found))
+
+
+def _columns(rows: Iterator[list[str]], chosen: dict[str, int]) -> dict[str, ExtensionArray]:
+    """The chosen columns of the rows, made a block of rows at a time: the rows' cells (Python
+    strings) are let go block by block once their text is in the columns."""
+    parts: dict[str, list[pd.Series]] = {name: [] for name in chosen}
+    while block := list(islice(rows, READ_BLOCK)):
+        for name, j in chosen.items():
+            parts[name].append(pd.Series([row[j] for row in block], dtype="string"))
+    return {name: (pd.concat(series, ignore_index=True) if len(series) > 1 else series[0]).array
+            for name, series in parts.items()}
 
 
 def fault_problems(source: SourceTable) -> list[Problem]:
