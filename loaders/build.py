@@ -12,7 +12,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,13 @@ from emis_lod.uris import Uris
 from . import capacity, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
-from .mapper import MappedTable, map_table
+from .map_tables import map_tables
+from .mapper import MappedTable
 from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
 from .memory import release_memory
 from .privacy import DEMO_SECRET
 from .progress import SILENT, Progress
-from .readers import SourceTable, find_source, read_source
+from .readers import find_source
 from .validate import VIOLATION, about_classes, may_fail_after_removal, validate
 
 MAX_SHACL_ROUNDS = 10   # each round rejects the rows that referred to the last round's
@@ -140,42 +141,6 @@ def _find_all(source: Path, mappings: list[Mapping]) -> dict[str, Path]:
             continue
         paths[m.table] = path
     return paths
-
-
-def _map_all(mappings: list[Mapping], paths: dict[str, Path], uris: Uris,
-             codes: CodeLists, nt_dir: Path, today: date, secret: bytes,
-             progress: Progress = SILENT
-             ) -> tuple[dict[str, SourceTable], dict[str, MappedTable], float]:
-    """Read and map the tables one after the other: only one table's cells are in memory at a
-    time (a national staff or training export is over a million rows). What the reports need of
-    each file is kept, not its rows. Also the seconds spent reading."""
-    pre = prefixes(uris)
-    referenced: dict[str, list[str]] = {}     # table -> its columns other tables refer to
-    for m in mappings:
-        for c in m.columns:
-            if c.references:
-                referenced.setdefault(c.references.table, []).extend(
-                    [c.references.column] + [theirs for _, theirs in c.references.with_])
-    accepted: dict[str, pd.DataFrame] = {}
-    sources: dict[str, SourceTable] = {}
-    mapped: dict[str, MappedTable] = {}
-    reading = 0.0
-    for m in mappings:
-        if m.table not in paths:
-            accepted[m.table] = pd.DataFrame({c.name: pd.Series(dtype="string") for c in m.columns})
-            continue
-        began = time.perf_counter()
-        source = read_source(paths[m.table], m)
-        reading += time.perf_counter() - began
-        mapped[m.table] = map_table(m, source, uris, codes, pre, accepted,
-                                    nt_dir / f"{m.table}.nt", today, secret)
-        mapped[m.table].spill(nt_dir / f"{m.table}.accepted.pickle", m, referenced.get(m.table, []))
-        accepted[m.table] = mapped[m.table].accepted
-        sources[m.table] = replace(source, frame=source.frame.iloc[:0], faults=())
-        del source
-        release_memory()
-        progress.advance(m.table)
-    return sources, mapped, reading
 
 
 def _load(db: Path, mappings: list[Mapping], mapped: dict[str, MappedTable], nt_dir: Path,
@@ -335,8 +300,8 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         nt_dir = staging / "nt"
         nt_dir.mkdir()
         progress.start("map", total=len(paths))
-        sources, mapped, reading = _map_all(mappings, paths, uris, codes, nt_dir, today, secret,
-                                            progress)
+        sources, mapped, reading = map_tables(mappings, paths, uris, codes, nt_dir, today, secret,
+                                              progress)
         mark = lap("map", mark)
         phases["map"] -= reading      # reading happened table by table inside the map phase
         phases["read"] += reading
