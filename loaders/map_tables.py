@@ -13,10 +13,10 @@ other tables refer to) comes back pickled, and the worker's heap goes with the w
 
 from __future__ import annotations
 
-import multiprocessing
+import pickle
+import subprocess
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -64,6 +64,45 @@ def map_one(mapping: Mapping, path: Path, uris: Uris, codes: CodeLists, nt_dir: 
     return described, table, reading
 
 
+class _Worker:
+    """A child interpreter (``python -m emis_lod.loaders.map_tables``) that maps the tables it is
+    sent through its stdin, one at a time, and answers each through its stdout. A plain child
+    process, as for the dumps (loaders/whole_dumps.py): multiprocessing's spawn would import the
+    caller's main module again."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", __name__],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def map(self, *args: object) -> tuple[SourceTable, MappedTable, float]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            pickle.dump(args, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+            ok, answer = pickle.load(self.process.stdout)
+        except (EOFError, BrokenPipeError):
+            raise BuildError(
+                f"the process reading and mapping the tables ended without an answer (exit "
+                f"status {self.process.wait()}: killed for lack of memory?); see the capacity "
+                f"estimate at the start of the build, free memory or use a larger machine"
+                ) from None
+        if not ok:
+            raise answer
+        return answer  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            try:
+                self.process.stdin.close()
+            except BrokenPipeError:    # the worker is gone already
+                pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, codes: CodeLists,
                nt_dir: Path, today: date, secret: bytes, progress: Progress = SILENT
                ) -> tuple[dict[str, SourceTable], dict[str, MappedTable], float]:
@@ -75,25 +114,46 @@ def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, code
     sources: dict[str, SourceTable] = {}
     mapped: dict[str, MappedTable] = {}
     reading = 0.0
-    # "spawn": a fresh interpreter, not a fork of the build (which may hold a store's threads)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    worker = _Worker()
+    try:
         for m in mappings:
             if m.table not in paths:
                 accepted[m.table] = pd.DataFrame({c.name: pd.Series(dtype="string") for c in m.columns})
                 continue
             theirs = {c.references.table: accepted[c.references.table] for c in m.columns
                       if c.references and c.references.table in accepted}
-            try:
-                sources[m.table], mapped[m.table], seconds = pool.submit(
-                    map_one, m, paths[m.table], uris, codes, nt_dir, today, secret, theirs,
-                    referenced.get(m.table, [])).result()
-            except BrokenProcessPool:
-                raise BuildError(
-                    f"{paths[m.table].name}: the process reading and mapping table '{m.table}' "
-                    f"ended without an answer (killed for lack of memory?); see the capacity "
-                    f"estimate at the start of the build and free memory or use a larger "
-                    f"machine") from None
+            sources[m.table], mapped[m.table], seconds = worker.map(
+                m, paths[m.table], uris, codes, nt_dir, today, secret, theirs,
+                referenced.get(m.table, []))
             accepted[m.table] = mapped[m.table].accepted
             reading += seconds
             progress.advance(m.table)
+    finally:
+        worker.close()
     return sources, mapped, reading
+
+
+def _serve() -> None:
+    """The worker's loop: map each table sent, answer (True, result) or (False, error)."""
+    answers = sys.stdout.buffer
+    sys.stdout = sys.stderr          # a stray print must not corrupt the answers
+    while True:
+        try:
+            args = pickle.load(sys.stdin.buffer)
+        except EOFError:
+            return
+        try:
+            answer: tuple[bool, object] = (True, map_one(*args))
+        except Exception as err:      # the build raises it, as if mapped in its own process
+            answer = (False, err)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as err:      # an error that cannot be pickled: its text
+            data = pickle.dumps((False, BuildError(f"{type(answer[1]).__name__}: {answer[1]} "
+                                                   f"({err})")))
+        answers.write(data)
+        answers.flush()
+
+
+if __name__ == "__main__":
+    _serve()
