@@ -171,18 +171,24 @@ def derived_classes(uris: Uris) -> set[str]:
             for name in re.findall(r"(?<![?$\w])a emis:(\w+)", path.read_text(encoding="utf-8"))}
 
 
-def _derive(store: ox.Store, uris: Uris) -> None:
-    """Run the derived queries over the union of the loaded graphs, into ``graph/derived``."""
-    target = ox.NamedNode(uris.graph("derived"))
-    for path in derived_queries():
+def _derive(store: ox.Store, uris: Uris, staging: Path) -> None:
+    """Run the derived queries, in order, over the union of the loaded graphs (a query sees
+    what the ones before it derived), into ``graph/derived``: each query's results are written
+    as N-Triples by Oxigraph and read by its bulk loader (a national release derives a million
+    triples; a Python object per term would cost minutes)."""
+    path = staging / "derived.nt"
+    for query in derived_queries():
         try:
-            triples = store.query(path.read_text(encoding="utf-8"), base_iri=uris.base,
+            triples = store.query(query.read_text(encoding="utf-8"), base_iri=uris.base,
                                   prefixes=prefixes(uris), use_default_graph_as_union=True)
         except SyntaxError as err:
-            raise BuildError(f"{path}: not a valid SPARQL query: {err}") from None
+            raise BuildError(f"{query}: not a valid SPARQL query: {err}") from None
         if not isinstance(triples, ox.QueryTriples):
-            raise BuildError(f"{path}: a derived query must be a CONSTRUCT query")
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+            raise BuildError(f"{query}: a derived query must be a CONSTRUCT query")
+        triples.serialize(str(path), format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(uris.graph("derived")))
+    path.unlink(missing_ok=True)
 
 
 def _indicators(store: ox.Store, uris: Uris, staging: Path) -> None:
@@ -344,7 +350,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
         progress.start("derive")
-        _derive(store, uris)
+        _derive(store, uris, staging)
         mark = lap("derive", mark)
         progress.start("indicators")
         _indicators(store, uris, staging)
