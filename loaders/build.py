@@ -346,7 +346,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         pending = dumps.start(staging, uris, [
             whole_dumps.GraphText(uris.graph(m.graph), nt_dir / f"{m.table}.nt",
                                   frozenset(deleted.get(uris.graph(m.graph), ())))
-            for m in mappings if m.table in mapped and not (dropped and m.describes_people)])
+            for m in mappings if m.table in mapped and not (dropped and m.describes_people)], store)
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
         progress.start("derive")

@@ -96,7 +96,7 @@ def _expand(curie: str, pre: dict[str, str]) -> str:
     return pre[prefix] + local
 
 
-def _csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
+def csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
                pre: dict[str, str]) -> dict[str, Any]:
     query = query_path.read_text(encoding="utf-8")
     cols = columns(query)
@@ -144,16 +144,49 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def start(release_dir: Path, uris: Uris, tables: list[whole_dumps.GraphText]) -> whole_dumps.Pending:
+def reads_only(query: str, graphs: set[str], uris: Uris) -> bool:
+    """Whether every triple pattern of ``query`` is inside ``GRAPH <g>`` with ``g`` one of
+    ``graphs`` (read from the query's algebra, as rdflib parses it)."""
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    def inside(node: object) -> bool:
+        if isinstance(node, CompValue):
+            # algebra (Graph, BGP) and, inside EXISTS, the parser's syntax (GraphGraphPattern,
+            # TriplesBlock)
+            if node.name in ("Graph", "GraphGraphPattern"):
+                return str(node.term) in graphs
+            if node.name in ("BGP", "TriplesBlock") and node.triples:
+                return False
+            return all(inside(v) for v in node.values())
+        if isinstance(node, list | tuple):
+            return all(inside(v) for v in node)
+        return True
+
+    return inside(prepareQuery(query, initNs=prefixes(uris), base=uris.base).algebra)
+
+
+def start(release_dir: Path, uris: Uris, tables: list[whole_dumps.GraphText],
+          store: ox.Store | None = None) -> whole_dumps.Pending:
     """Begin the whole-dataset dumps from the tables' N-Triples files (see :mod:`.whole_dumps`):
     called once validation has taken out what it rejects, so that they are written while the
-    build goes on."""
+    build goes on. With the ``store``, the CSV tables that read only the tables' graphs are
+    answered beside them, from a snapshot of the store."""
     out_dir = Path(release_dir) / DUMPS
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir()
+    graphs = {t.graph for t in tables}
+    queries = tuple(q for q in table_queries()
+                    if store is not None and reads_only(q.read_text(encoding="utf-8"), graphs, uris))
+    early = None
+    if queries:
+        assert store is not None
+        snapshot = Path(release_dir) / "snapshot"
+        store.backup(str(snapshot))
+        early = whole_dumps.EarlyTables(snapshot, queries, out_dir, uris.base)
     return whole_dumps.start(tables, out_dir / NQUADS_FILE, out_dir / TRIG_FILE, prefixes(uris),
-                             Path(release_dir))
+                             Path(release_dir), early)
 
 
 def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str, int],
@@ -166,8 +199,10 @@ def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str
     out_dir = Path(release_dir) / DUMPS
     pre = prefixes(uris)
     try:
+        early = pending.early.queries if pending.early else ()
         for query_path in table_queries():
-            _csv_table(store, query_path, out_dir, uris, pre)
+            if query_path not in early:
+                csv_table(store, query_path, out_dir, uris, pre)
         pending.finish(store, counts, Path(release_dir))
     except BaseException:
         pending.cancel()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -111,9 +112,22 @@ def write_trig(parts: list[GraphText], path: Path, prefixes: dict[str, str],
                      prefixes=prefixes)
 
 
+@dataclass(frozen=True)
+class EarlyTables:
+    """CSV tables whose queries read only graphs that are final once validation is over: they
+    are answered by a worker from a snapshot of the store (a RocksDB checkpoint: hard links,
+    taken in a moment) while the build derives and computes indicators."""
+
+    snapshot: Path
+    queries: tuple[Path, ...]
+    out_dir: Path
+    base: str
+
+
 @dataclass
 class Pending:
-    """The first members of both dumps, being written by two worker processes."""
+    """The first members of both dumps (and the early CSV tables), being written by worker
+    processes."""
 
     nquads: Path
     trig: Path
@@ -121,6 +135,7 @@ class Pending:
     parts: list[GraphText]
     job: Path                               # the workers' input and output files
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    early: EarlyTables | None = None
 
     def finish(self, store: ox.Store, counts: dict[str, int], work_dir: Path) -> None:
         """Append the graphs not written yet (read from the store); check every written graph's
@@ -133,6 +148,8 @@ class Pending:
                 raise BuildError(f"writing the dumps failed: {err.decode('utf-8', 'replace')[-2000:]}"
                                  f"(nothing was published; free disk space or memory if that "
                                  f"is what it says, and build again)")
+        if self.early is not None:
+            shutil.rmtree(self.early.snapshot)
         lines: dict[str, int] = json.loads(self.job.with_suffix(".lines").read_text()) \
             if self.parts else {}
         self.job.unlink()
@@ -161,19 +178,21 @@ class Pending:
 
 
 def start(parts: list[GraphText], nquads: Path, trig: Path, prefixes: dict[str, str],
-          work_dir: Path) -> Pending:
-    """Start writing the first member of both dumps from ``parts`` in two worker processes."""
+          work_dir: Path, early: EarlyTables | None = None) -> Pending:
+    """Start writing the first member of both dumps from ``parts`` in two worker processes,
+    and the ``early`` CSV tables in a third."""
     job = work_dir / "dumps-job.pickle"
     with open(job, "wb") as f:
-        pickle.dump({"parts": parts, "nquads": nquads, "trig": trig, "prefixes": prefixes}, f)
-    pending = Pending(nquads, trig, prefixes, parts, job)
-    if parts:
-        # plain child processes with their input in a file: multiprocessing's spawn would
-        # import the caller's main module again, and a fork of a process holding an open
-        # RocksDB and threads is not safe
-        pending.workers = [subprocess.Popen([sys.executable, "-m", __name__, kind, str(job)],
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                           for kind in ("nquads", "trig")]
+        pickle.dump({"parts": parts, "nquads": nquads, "trig": trig, "prefixes": prefixes,
+                     "early": early}, f)
+    pending = Pending(nquads, trig, prefixes, parts, job, early=early)
+    kinds = (["nquads", "trig"] if parts else []) + (["csv"] if early else [])
+    # plain child processes with their input in a file: multiprocessing's spawn would
+    # import the caller's main module again, and a fork of a process holding an open
+    # RocksDB and threads is not safe
+    pending.workers = [subprocess.Popen([sys.executable, "-m", __name__, kind, str(job)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                       for kind in kinds]
     return pending
 
 
@@ -182,8 +201,17 @@ def _work(kind: str, job_path: Path) -> None:
     if kind == "nquads":
         lines = write_nquads(job["parts"], job["nquads"])
         job_path.with_suffix(".lines").write_text(json.dumps(lines))
-    else:
+    elif kind == "trig":
         write_trig(job["parts"], job["trig"], job["prefixes"])
+    else:
+        from emis_lod.uris import Uris
+
+        from .dumps import csv_table  # dumps imports this module: imported when needed
+
+        early: EarlyTables = job["early"]
+        store = ox.Store.read_only(str(early.snapshot))
+        for query in early.queries:
+            csv_table(store, query, early.out_dir, Uris(early.base), job["prefixes"])
 
 
 if __name__ == "__main__":
