@@ -25,7 +25,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
-from . import capacity, dumps, indicators, releases, revalidate, whole_dumps
+from . import capacity, column_checks, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
 from .map_tables import map_tables
@@ -36,6 +36,7 @@ from .privacy import DEMO_SECRET
 from .progress import SILENT, Progress
 from .readers import find_source
 from .validate import VIOLATION, about_classes, may_fail_after_removal, validate
+from .worker import Worker
 
 MAX_SHACL_ROUNDS = 10   # each round rejects the rows that referred to the last round's
 
@@ -306,8 +307,11 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         nt_dir = staging / "nt"
         nt_dir.mkdir()
         progress.start("map", total=len(paths))
-        sources, mapped, reading = map_tables(mappings, paths, uris, codes, nt_dir, today, secret,
-                                              progress)
+        with Worker() as worker:   # its memory goes with it (loaders/worker.py)
+            sources, mapped, reading = map_tables(mappings, paths, uris, codes, nt_dir, today,
+                                                  secret, worker, progress)
+            # the constraints the mapped columns decide, before the store takes the memory
+            columns = worker.call(column_checks.decided, mappings, mapped, uris)
         mark = lap("map", mark)
         phases["map"] -= reading      # reading happened table by table inside the map phase
         phases["read"] += reading
@@ -316,8 +320,6 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         release_memory()
         mark = lap("load", mark)
         progress.start("validate")
-        from .column_checks import ColumnChecks
-        columns = ColumnChecks(mappings, mapped, uris)   # constraints the mapped columns decide
         deleted: dict[str, set[bytes]] = {}   # graph -> N-Triples lines taken out of the store
         only = None                      # the first round runs every constraint left open
         remaining: set = set()           # what the validation report will say
@@ -366,15 +368,17 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         # graph/provenance: the release, its build and where every graph came from; loaded
         # before the triples are counted, so that the dumps and the VoID counts include it
         from . import provenance
-        provenance.load(store, uris, provenance.record(
+        counts = provenance.triples_per_graph(store)   # one pass over the store
+        added = provenance.load(store, uris, provenance.record(
             store, uris, release_id, datetime.fromtimestamp(time.time() - (time.perf_counter()
                                                                            - started), UTC),
             datetime.now(UTC), __version__,
             [provenance.table(m.table, uris.graph(m.graph), sources[m.table], mapped[m.table])
              for m in mappings if m.table in mapped],
             {uris.graph(name): [p.read_text(encoding="utf-8") for p in queries] for name, queries in
-             (("derived", derived_queries()), ("indicators", indicators.indicator_dir().glob("*.rq")))}))
-        per_graph = _triples_per_graph(store)    # one pass over the store (len() is another)
+             (("derived", derived_queries()), ("indicators", indicators.indicator_dir().glob("*.rq")))},
+            counts=counts))
+        per_graph = {**counts, uris.graph(provenance.GRAPH): added}
         triples = sum(per_graph.values()) + _default_graph_triples(store)
         mark = lap("write", mark)
         progress.start("dumps")
@@ -467,12 +471,6 @@ def _default_graph_triples(store: ox.Store) -> int:
     answer = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")   # the default graph alone
     assert isinstance(answer, ox.QuerySolutions)
     return int(next(iter(answer))["n"].value)  # type: ignore[union-attr]
-
-
-def _triples_per_graph(store: ox.Store) -> dict[str, int]:
-    answer = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    assert isinstance(answer, ox.QuerySolutions)
-    return {row["g"].value: int(row["n"].value) for row in answer}
 
 
 def _write_validation_report(staging: Path, violations: list) -> None:

@@ -61,6 +61,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import pyoxigraph as ox
@@ -134,6 +135,40 @@ class ColumnChecks:
         if not ENABLED:
             return set()
         return {c for c, d in self.decide(shapes, compiled).items() if first or d.stable}
+
+
+def constraint_key(constraint: Any) -> tuple:
+    """What names a compiled constraint in any process (its shape may be a blank node, whose
+    label differs each time the shapes are parsed; its query and message do not)."""
+    c = constraint
+    return (c.component, c.path, c.sparql, c.message, c.severity, c.kind, c.node_shape)
+
+
+@dataclass
+class Decided:
+    """What :class:`ColumnChecks` decided in another process (the build's worker, whose memory
+    goes with it), applied by :func:`constraint_key`: the same :meth:`skip` per round."""
+
+    decisions: dict[tuple, Decision]
+    rounds: int = 0
+
+    def skip(self, shapes: rdflib.Graph, compiled: Iterable) -> set:
+        """The constraints this validation round need not query (one call per round)."""
+        first, self.rounds = self.rounds == 0, self.rounds + 1
+        if not ENABLED:
+            return set()
+        return {c for c in compiled
+                if (d := self.decisions.get(constraint_key(c))) is not None and (first or d.stable)}
+
+
+def decided(mappings: Sequence[Mapping], mapped: dict[str, MappedTable], uris: Uris) -> Decided:
+    """Decide the constraints on the mapped columns (what :class:`ColumnChecks` decides), to be
+    run in a worker process (loaders/worker.py) before the store is loaded."""
+    from .validate import compiled_shapes
+
+    shapes, compiled = compiled_shapes(uris)
+    decisions = ColumnChecks(mappings, mapped, uris).decide(shapes, compiled) if ENABLED else {}
+    return Decided({constraint_key(c): d for c, d in decisions.items()})
 
 
 # --------------------------------------------------------------------------- IRI templates

@@ -1,21 +1,17 @@
-"""Reading and mapping every table of an export, in a worker process that ends when they are
-mapped.
+"""Reading and mapping every table of an export, in a worker process (loaders/worker.py).
 
 Reading and mapping a national table (a million rows of staff or training) allocates and frees
 gigabytes of small Python objects. CPython keeps most of what it freed: an arena of its
 allocator goes back to the system only when every object in it is gone, and a few survivors
 pin the rest. A build that mapped in its own process kept about 4 GB it no longer used through
 loading, validation and derivation. So the tables are read and mapped, one after the other, in
-one worker process: the N-Triples and the typed columns go to files in the staging directory,
+a worker process: the N-Triples and the typed columns go to files in the staging directory,
 what the build keeps of each table (its accounting, rejections, subjects and the key columns
 other tables refer to) comes back pickled, and the worker's heap goes with the worker.
 """
 
 from __future__ import annotations
 
-import pickle
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from datetime import date
@@ -27,12 +23,12 @@ from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
 
 from .codelists import CodeLists
-from .errors import BuildError
 from .mapper import MappedTable, map_table
 from .mapping_spec import Mapping
 from .memory import release_memory
 from .progress import SILENT, Progress
 from .readers import SourceTable, read_source
+from .worker import Worker
 
 
 def referenced_columns(mappings: list[Mapping]) -> dict[str, list[str]]:
@@ -64,96 +60,28 @@ def map_one(mapping: Mapping, path: Path, uris: Uris, codes: CodeLists, nt_dir: 
     return described, table, reading
 
 
-class _Worker:
-    """A child interpreter (``python -m emis_lod.loaders.map_tables``) that maps the tables it is
-    sent through its stdin, one at a time, and answers each through its stdout. A plain child
-    process, as for the dumps (loaders/whole_dumps.py): multiprocessing's spawn would import the
-    caller's main module again."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", __name__],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def map(self, *args: object) -> tuple[SourceTable, MappedTable, float]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        try:
-            pickle.dump(args, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
-            ok, answer = pickle.load(self.process.stdout)
-        except (EOFError, BrokenPipeError):
-            raise BuildError(
-                f"the process reading and mapping the tables ended without an answer (exit "
-                f"status {self.process.wait()}: killed for lack of memory?); see the capacity "
-                f"estimate at the start of the build, free memory or use a larger machine"
-                ) from None
-        if not ok:
-            raise answer
-        return answer  # type: ignore[no-any-return]
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            try:
-                self.process.stdin.close()
-            except BrokenPipeError:    # the worker is gone already
-                pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, codes: CodeLists,
-               nt_dir: Path, today: date, secret: bytes, progress: Progress = SILENT
+               nt_dir: Path, today: date, secret: bytes, worker: Worker,
+               progress: Progress = SILENT
                ) -> tuple[dict[str, SourceTable], dict[str, MappedTable], float]:
     """Read and map the tables in mapping order (a table is mapped after the tables it refers
-    to), in one worker process; the tables' descriptions, the mapped tables and the seconds
-    spent reading. The secret reaches the worker through a pipe, never a file."""
+    to), in the ``worker`` process; the tables' descriptions, the mapped tables and the seconds
+    spent reading."""
     referenced = referenced_columns(mappings)
     accepted: dict[str, pd.DataFrame] = {}
     sources: dict[str, SourceTable] = {}
     mapped: dict[str, MappedTable] = {}
     reading = 0.0
-    worker = _Worker()
-    try:
-        for m in mappings:
-            if m.table not in paths:
-                accepted[m.table] = pd.DataFrame({c.name: pd.Series(dtype="string") for c in m.columns})
-                continue
-            theirs = {c.references.table: accepted[c.references.table] for c in m.columns
-                      if c.references and c.references.table in accepted}
-            sources[m.table], mapped[m.table], seconds = worker.map(
-                m, paths[m.table], uris, codes, nt_dir, today, secret, theirs,
-                referenced.get(m.table, []))
-            accepted[m.table] = mapped[m.table].accepted
-            reading += seconds
-            progress.advance(m.table)
-    finally:
-        worker.close()
+    for m in mappings:
+        if m.table not in paths:
+            accepted[m.table] = pd.DataFrame({c.name: pd.Series(dtype="string") for c in m.columns})
+            continue
+        theirs = {c.references.table: accepted[c.references.table] for c in m.columns
+                  if c.references and c.references.table in accepted}
+        sources[m.table], mapped[m.table], seconds = worker.call(
+            map_one, m, paths[m.table], uris, codes, nt_dir, today, secret, theirs,
+            referenced.get(m.table, []))
+        accepted[m.table] = mapped[m.table].accepted
+        reading += seconds
+        progress.advance(m.table)
     return sources, mapped, reading
-
-
-def _serve() -> None:
-    """The worker's loop: map each table sent, answer (True, result) or (False, error)."""
-    answers = sys.stdout.buffer
-    sys.stdout = sys.stderr          # a stray print must not corrupt the answers
-    while True:
-        try:
-            args = pickle.load(sys.stdin.buffer)
-        except EOFError:
-            return
-        try:
-            answer: tuple[bool, object] = (True, map_one(*args))
-        except Exception as err:      # the build raises it, as if mapped in its own process
-            answer = (False, err)
-        try:
-            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as err:      # an error that cannot be pickled: its text
-            data = pickle.dumps((False, BuildError(f"{type(answer[1]).__name__}: {answer[1]} "
-                                                   f"({err})")))
-        answers.write(data)
-        answers.flush()
-
-
-if __name__ == "__main__":
-    _serve()

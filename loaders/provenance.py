@@ -117,7 +117,8 @@ class BuildRecord:
 
 # ------------------------------------------------------------------ what the store knows
 
-def _triples_per_graph(store: ox.Store) -> dict[str, int]:
+def triples_per_graph(store: ox.Store) -> dict[str, int]:
+    """Named graph IRI -> its triples: one pass over the store."""
     rows = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
     assert isinstance(rows, ox.QuerySolutions)
     return {row["g"].value: int(row["n"].value) for row in rows}
@@ -144,11 +145,13 @@ def _reads(store: ox.Store, graph: str, queries: Sequence[str], uris: Uris) -> b
 def record(store: ox.Store, uris: Uris, release: str, started: datetime, ended: datetime,
            software_version: str, tables: Iterable[Table],
            derived: Mapping[str, Sequence[str]] = {},
-           vocabulary: Sequence[Path] | None = None) -> BuildRecord:
+           vocabulary: Sequence[Path] | None = None,
+           counts: Mapping[str, int] | None = None) -> BuildRecord:
     """Describe every named graph of ``store``: tables from their accounting, the vocabulary from
     its files, ``derived`` (graph IRI -> the text of the queries that computed it) from the
-    graphs those queries read."""
-    counts = _triples_per_graph(store)
+    graphs those queries read. ``counts`` are the store's :func:`triples_per_graph`, when the
+    caller has counted them already."""
+    counts = triples_per_graph(store) if counts is None else counts
     build_day = ox.Literal(ended.date().isoformat(), datatype=ox.NamedNode(XSD + "date"))
     graphs: list[GraphRecord] = []
     for t in tables:

@@ -16,7 +16,7 @@ from emis_lod.namespaces import SH
 from emis_lod.uris import Uris
 
 if TYPE_CHECKING:
-    from .column_checks import ColumnChecks
+    from .column_checks import ColumnChecks, Decided
 
 VIOLATION = "http://www.w3.org/ns/shacl#Violation"
 
@@ -63,13 +63,15 @@ def compiled_shapes(uris: Uris) -> tuple[rdflib.Graph, list]:
 
 
 def validate(store: ox.Store, uris: Uris, engine: str = "sparql",
-             only: Callable[[Any], bool] | None = None, columns: ColumnChecks | None = None) -> list:
+             only: Callable[[Any], bool] | None = None,
+             columns: ColumnChecks | Decided | None = None) -> list:
     """Violations of the shapes in the store's data (all graphs, as one union).
 
     ``only`` picks which compiled constraints run (SPARQL engine only; pySHACL, the
     reference, always runs every shape). ``columns`` describes what a build has just loaded
-    (:class:`loaders.column_checks.ColumnChecks`): the constraints it proves cannot be violated
-    there are not queried; the result is the same.
+    (:class:`loaders.column_checks.ColumnChecks`, or its :class:`~loaders.column_checks.Decided`
+    answers): the constraints it proves cannot be violated there are not queried; the result
+    is the same.
     """
     from . import shacl
 
