@@ -149,7 +149,7 @@ class Pending:
                                  f"(nothing was published; free disk space or memory if that "
                                  f"is what it says, and build again)")
         if self.early is not None:
-            shutil.rmtree(self.early.snapshot)
+            shutil.rmtree(self.early.snapshot, ignore_errors=True)   # the worker removed it
         lines: dict[str, int] = json.loads(self.job.with_suffix(".lines").read_text()) \
             if self.parts else {}
         self.job.unlink()
@@ -212,6 +212,10 @@ def _work(kind: str, job_path: Path) -> None:
         store = ox.Store.read_only(str(early.snapshot))
         for query in early.queries:
             csv_table(store, query, early.out_dir, Uris(early.base), job["prefixes"])
+        del store
+        # the snapshot's files are hard links to files the build's compactions replace: gone
+        # with the snapshot, not kept beside the store until the end of the build
+        shutil.rmtree(early.snapshot)
 
 
 if __name__ == "__main__":
