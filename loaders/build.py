@@ -25,10 +25,10 @@ from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
-from . import capacity, column_checks, dumps, indicators, releases, revalidate, whole_dumps
+from . import capacity, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
-from .map_tables import map_tables
+from .map_tables import decide_columns, map_tables
 from .mapper import MappedTable
 from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
 from .memory import release_memory
@@ -311,7 +311,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             sources, mapped, reading = map_tables(mappings, paths, uris, codes, nt_dir, today,
                                                   secret, worker, progress)
             # the constraints the mapped columns decide, before the store takes the memory
-            columns = worker.call(column_checks.decided, mappings, mapped, uris)
+            columns = worker.call(decide_columns, mappings, uris)
         mark = lap("map", mark)
         phases["map"] -= reading      # reading happened table by table inside the map phase
         phases["read"] += reading
