@@ -78,6 +78,7 @@ from . import ntriples as nt
 from .codelists import vocabulary_files
 from .mapper import _ABSOLUTE, MappedTable, TableMapper, _expand, _template
 from .mapping_spec import LanguageFrom, Mapping, ObjectSpec, ResourceSpec
+from .memory import return_free_pages
 
 __all__ = ["ENABLED", "ColumnChecks", "Decision"]
 
@@ -709,12 +710,22 @@ class _Checker:
             return decided
         pending: list[tuple[object, tuple[frozenset[str], str]]] = []
         groups: dict[tuple[frozenset[str], str], set[str]] = defaultdict(set)
+        # The constraints of one focus (a class, usually one table) one after the other; what
+        # was worked out for a focus is forgotten before the next: at national scale the
+        # columns, subjects and value pairs of every table would not fit in memory together.
+        work = []
         for cc in compiled:
             node = self.labels.get(cc.shape)
             targets = self.targets.get(node) if node is not None else None
-            if node is None or not targets:
-                continue
+            if node is not None and targets:
+                work.append((cc, node, targets))
+        work.sort(key=lambda w: sorted(self.focus(w[2]).classes | self.focus(w[2]).subjects_of))
+        last = None
+        for cc, node, targets in work:
             focus = self.focus(targets)
+            if last is not None and (focus.classes, focus.subjects_of) != last:
+                self._forget()
+            last = (focus.classes, focus.subjects_of)
             if not self._same_focus(cc, focus):
                 continue
             if self.empty(focus):
@@ -730,6 +741,14 @@ class _Checker:
         if pending:
             decided.update(self._scratch(pending, groups))
         return decided
+
+    def _forget(self) -> None:
+        """Drop what was worked out for the last focus, but the instances of classes, which
+        the class constraints of every table read (the schools a finance line refers to)."""
+        self._cache = {k: v for k, v in self._cache.items() if k[0] == "instances"}
+        self._lexical.clear()
+        self._rows.clear()
+        return_free_pages()
 
     def _same_focus(self, cc: object, focus: _Focus) -> bool:
         """The compiled query's focus nodes are those this module assumes (or it decides nothing)."""

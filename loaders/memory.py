@@ -26,6 +26,12 @@ def _malloc_trim():  # type: ignore[no-untyped-def]
 def release_memory() -> None:
     """Collect garbage and return free heap pages to the operating system (glibc only)."""
     gc.collect()
+    return_free_pages()
+
+
+def return_free_pages() -> None:
+    """Return free heap pages to the operating system (glibc only), without a garbage
+    collection: for steps that drop objects without reference cycles, many times over."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
