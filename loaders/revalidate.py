@@ -38,12 +38,14 @@ def _column(store: ox.Store, query: str) -> set[str]:
 def _classes_touched(store: ox.Store, graph: str) -> tuple[set[str], set[str]]:
     """(classes of the added graph's subjects and IRI objects with their superclasses,
     predicates the graph uses)."""
+    # LATERAL: each node's types are looked up in the index; a join would hash every type
+    # triple of the store (1.3 GB at 20,000 schools)
     types = _column(store, f"""
         SELECT DISTINCT ?c WHERE {{
-          {{ SELECT DISTINCT ?n WHERE {{ GRAPH <{graph}> {{ ?n ?p ?o }} }} }}
-          UNION
-          {{ SELECT DISTINCT ?n WHERE {{ GRAPH <{graph}> {{ ?s ?p ?n }} FILTER(isIRI(?n)) }} }}
-          ?n <{RDF_TYPE}> ?c }}""")
+          {{ {{ SELECT DISTINCT ?n WHERE {{ GRAPH <{graph}> {{ ?n ?p ?o }} }} }}
+             UNION
+             {{ SELECT DISTINCT ?n WHERE {{ GRAPH <{graph}> {{ ?s ?p ?n }} FILTER(isIRI(?n)) }} }} }}
+          LATERAL {{ ?n <{RDF_TYPE}> ?c }} }}""")
     if types:
         values = " ".join(f"<{c}>" for c in sorted(types))
         types |= _column(store, f"SELECT DISTINCT ?sup WHERE {{ VALUES ?c {{ {values} }} "
