@@ -69,13 +69,15 @@ TRIPLES_FIXED = 65_000
 TRIPLES_PER_SCHOOL = 220
 
 MEMORY_BASE = 300 * MB              # interpreter, pandas, pyoxigraph, shapes, the store's caches
-MEMORY_PER_TRIPLE = 350             # bytes of peak RSS per triple (measured about 310 at 2,000
-                                    # schools, 226 at 20,000: a national build errs high)
+MEMORY_PER_TRIPLE = 220             # bytes of peak RSS per triple over the base (measured 200
+                                    # at 2,000 schools, 115 at 20,000: a national build errs high)
 DISK_BASE = 50 * MB
 # bytes at the build's peak per triple: 298-327 measured before the dumps were written from the
 # mapped N-Triples files; those files now stay beside the store until the dumps are written:
-# 487 per triple measured at 7,500 schools, 431 at 20,000 (16,040 MB for 37.2 M triples)
-DISK_PER_TRIPLE = 520
+# 487 per triple measured at 7,500 schools, 431 at 20,000 (16,040 MB for 37.2 M triples); the
+# snapshot the early CSV tables are read from (loaders/dumps.py) holds files the store's
+# compactions replace until those tables are written: 589 at 2,000, 613 at 20,000 (22,805 MB)
+DISK_PER_TRIPLE = 650
 
 MODES = ("stop", "warn")
 
