@@ -718,11 +718,10 @@ class _Checker:
             node = self.labels.get(cc.shape)
             targets = self.targets.get(node) if node is not None else None
             if node is not None and targets:
-                work.append((cc, node, targets))
-        work.sort(key=lambda w: sorted(self.focus(w[2]).classes | self.focus(w[2]).subjects_of))
+                work.append((cc, node, self.focus(targets)))
+        work.sort(key=lambda w: sorted(w[2].classes | w[2].subjects_of))
         last = None
-        for cc, node, targets in work:
-            focus = self.focus(targets)
+        for cc, node, focus in work:
             if last is not None and (focus.classes, focus.subjects_of) != last:
                 self._forget()
             last = (focus.classes, focus.subjects_of)

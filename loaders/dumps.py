@@ -177,11 +177,10 @@ def start(release_dir: Path, uris: Uris, tables: list[whole_dumps.GraphText],
         shutil.rmtree(out_dir)
     out_dir.mkdir()
     graphs = {t.graph for t in tables}
-    queries = tuple(q for q in table_queries()
-                    if store is not None and reads_only(q.read_text(encoding="utf-8"), graphs, uris))
+    queries = () if store is None else tuple(
+        q for q in table_queries() if reads_only(q.read_text(encoding="utf-8"), graphs, uris))
     early = None
-    if queries:
-        assert store is not None
+    if store is not None and queries:
         snapshot = Path(release_dir) / "snapshot"
         store.backup(str(snapshot))
         early = whole_dumps.EarlyTables(snapshot, queries, out_dir, uris.base)
