@@ -364,6 +364,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         touched = revalidate.touched_by(store, [uris.graph("derived"), uris.graph("indicators")])
         derived = validate(store, uris, settings.validator, lambda c: about(c) and touched(c))
         violations = sorted(remaining | set(derived), key=lambda v: (v.focus, v.message))
+        release_memory()    # the query threads' arenas, before the dumps
         mark = lap("validate", mark)
         if settings.staff_publication == "aggregates":
             _drop_people(store, mappings, uris)
