@@ -27,8 +27,9 @@ from emis_lod.uris import Uris
 
 from . import capacity, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
+from .column_checks import decided
 from .errors import BuildError, Rejection
-from .map_tables import decide_columns, map_tables
+from .map_tables import map_tables
 from .mapper import MappedTable
 from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
 from .memory import release_memory
@@ -172,12 +173,13 @@ def derived_classes(uris: Uris) -> set[str]:
             for name in re.findall(r"(?<![?$\w])a emis:(\w+)", path.read_text(encoding="utf-8"))}
 
 
-def _derive(store: ox.Store, uris: Uris, staging: Path) -> None:
+def _derive(store: ox.Store, uris: Uris, nt_dir: Path) -> list[whole_dumps.GraphText]:
     """Run the derived queries, in order, over the union of the loaded graphs (a query sees
     what the ones before it derived), into ``graph/derived``: each query's results are written
     as N-Triples by Oxigraph and read by its bulk loader (a national release derives a million
-    triples; a Python object per term would cost minutes)."""
-    path = staging / "derived.nt"
+    triples; a Python object per term would cost minutes). The files stay for the dumps."""
+    graph = uris.graph("derived")
+    written: list[whole_dumps.GraphText] = []
     for query in derived_queries():
         try:
             triples = store.query(query.read_text(encoding="utf-8"), base_iri=uris.base,
@@ -186,20 +188,21 @@ def _derive(store: ox.Store, uris: Uris, staging: Path) -> None:
             raise BuildError(f"{query}: not a valid SPARQL query: {err}") from None
         if not isinstance(triples, ox.QueryTriples):
             raise BuildError(f"{query}: a derived query must be a CONSTRUCT query")
+        path = nt_dir / f"derived-{len(written)}.nt"      # a hyphen: no table file has one
         triples.serialize(str(path), format=ox.RdfFormat.N_TRIPLES)
-        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(uris.graph("derived")))
-    path.unlink(missing_ok=True)
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        written.append(whole_dumps.GraphText(graph, path))
+    return written
 
 
-def _indicators(store: ox.Store, uris: Uris, staging: Path) -> None:
+def _indicators(store: ox.Store, uris: Uris, nt_dir: Path) -> whole_dumps.GraphText:
     """The monitoring indicators, from the rows that stay and the derived summaries, into
-    ``graph/indicators`` through the bulk loader."""
-    path = staging / "indicators.nt"
+    ``graph/indicators`` through the bulk loader; the file stays for the dumps."""
+    path = nt_dir / "indicator-observations.nt"   # a hyphen: no table file has one
     indicators.write_ntriples(indicators.observations(store, uris), uris, path)
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
                     to_graph=ox.NamedNode(uris.graph("indicators")))
-    path.unlink()
+    return whole_dumps.GraphText(uris.graph("indicators"), path)
 
 
 def _drop_people(store: ox.Store, mappings: list[Mapping], uris: Uris) -> None:
@@ -310,8 +313,10 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         with Worker() as worker:   # its memory goes with it (loaders/worker.py)
             sources, mapped, reading = map_tables(mappings, paths, uris, codes, nt_dir, today,
                                                   secret, worker, progress)
-            # the constraints the mapped columns decide, before the store takes the memory
-            columns = worker.call(decide_columns, mappings, uris)
+        # the constraints the mapped columns decide, before the store takes the memory, in a
+        # worker of their own: the mapping worker's heap is gone by then (1 GB at 20,000 schools)
+        with Worker() as worker:
+            columns = worker.call(decided, mappings, mapped, uris)
         mark = lap("map", mark)
         phases["map"] -= reading      # reading happened table by table inside the map phase
         phases["read"] += reading
@@ -352,11 +357,11 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
         progress.start("derive")
-        _derive(store, uris, staging)
+        computed = _derive(store, uris, nt_dir)
         release_memory()
         mark = lap("derive", mark)
         progress.start("indicators")
-        _indicators(store, uris, staging)
+        computed.append(_indicators(store, uris, nt_dir))
         release_memory()    # the indicator frames and query answers: 0.7 GB at 20,000 schools
         mark = lap("indicators", mark)
         # only what the derived and indicator triples can change runs again (loaders/revalidate.py)
@@ -385,7 +390,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         triples = sum(per_graph.values()) + _default_graph_triples(store)
         mark = lap("write", mark)
         progress.start("dumps")
-        dump_files = dumps.write_dumps(store, staging, uris, per_graph, pending)
+        dump_files = dumps.write_dumps(store, staging, uris, per_graph, pending, computed)
         pending = None
         shutil.rmtree(nt_dir)
         mark = lap("dumps", mark)

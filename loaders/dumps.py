@@ -25,6 +25,8 @@ import hashlib
 import json
 import re
 import shutil
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,20 +191,31 @@ def start(release_dir: Path, uris: Uris, tables: list[whole_dumps.GraphText],
 
 
 def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str, int],
-                pending: whole_dumps.Pending | None = None) -> list[dict[str, Any]]:
+                pending: whole_dumps.Pending | None = None,
+                computed: Sequence[whole_dumps.GraphText] = ()) -> list[dict[str, Any]]:
     """Write every dump of a release; the manifest's list: file, bytes, sha256, media type.
 
     ``counts`` are the store's triples per graph; ``pending`` the whole-dataset dumps begun by
-    :func:`start` (without it, they are written from the store alone)."""
+    :func:`start` (without it, they are written from the store alone); ``computed`` the
+    N-Triples files of graphs the build computed (see :meth:`whole_dumps.Pending.finish`)."""
     pending = pending or start(release_dir, uris, [])
     out_dir = Path(release_dir) / DUMPS
     pre = prefixes(uris)
+    early = pending.early.queries if pending.early else ()
     try:
-        early = pending.early.queries if pending.early else ()
-        for query_path in table_queries():
-            if query_path not in early:
-                csv_table(store, query_path, out_dir, uris, pre)
-        pending.finish(store, counts, Path(release_dir))
+        # Oxigraph answers a query without holding the GIL: the CSV tables are answered by two
+        # threads while this one ends the whole-dataset dumps
+        with ThreadPoolExecutor(2) as pool:
+            tables = [pool.submit(csv_table, store, query_path, out_dir, uris, pre)
+                      for query_path in table_queries() if query_path not in early]
+            try:
+                pending.finish(store, counts, Path(release_dir), computed)
+            except BaseException:
+                for table in tables:
+                    table.cancel()
+                raise
+            for table in tables:
+                table.result()
     except BaseException:
         pending.cancel()
         raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ QB = "http://purl.org/linked-data/cube#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 LEVELS = ("school", "district", "region")
+QUERY_THREADS = 2
 BREAKDOWN = ".by-subject-grade"
 
 # The two data sets: (key of /id/cube/{key}, structure, labels ky/ru/en).
@@ -170,42 +172,58 @@ def observations(store: ox.Store, uris: Uris) -> pd.DataFrame:
     """Every observation: indicator, dataset, level, area, period, [subject, grade], numerator,
     denominator, schools, value (a Decimal string)."""
     areas = _areas(store, uris)
-    frames = []
-    for ind in definitions(store, uris):
-        rows = {suffix: _school_rows(store, uris, indicator_dir() / f"{ind.notation}{suffix}.rq",
-                                     breakdown=bool(suffix))
-                for suffix in ("", BREAKDOWN)
-                if (indicator_dir() / f"{ind.notation}{suffix}.rq").is_file()}
-        if "" not in rows:
-            # Without a query of its own, an indicator is the sum of its breakdown over subjects
-            # and grades (exact for a ratio of sums whose parts do not overlap): one scan saved.
-            rows[""] = rows[BREAKDOWN].groupby(["school", "period", "period_type"], as_index=False)[
-                ["numerator", "denominator"]].sum(min_count=1)
-        for dataset, suffix in (("indicators", ""), ("textbooks-by-subject-grade", BREAKDOWN)):
-            per_school = rows.get(suffix)
-            if per_school is None or per_school.empty:
-                continue
-            per_school = per_school.merge(areas, on="school", how="inner")
-            keys = ["period", "period_type"] + (["subject", "grade"] if suffix else [])
-            # A school's own provision records already give its detail per subject and grade;
-            # the breakdown is published for districts and regions.
-            for level in (LEVELS[1:] if suffix else LEVELS):
-                grouped = per_school.groupby([level, *keys], sort=True).agg(
-                    numerator=("numerator", "sum"), denominator=("denominator", "sum"),
-                    denominators=("denominator", "count"),
-                    schools=("school", "nunique")).reset_index().rename(columns={level: "area"})
-                # a count (no denominator in its query) keeps no denominator, not a sum of 0
-                grouped["denominator"] = grouped["denominator"].where(grouped.pop("denominators") > 0)
-                grouped["level"] = level
-                grouped["indicator"] = ind.iri
-                grouped["notation"] = ind.notation
-                grouped["unit"] = ind.unit
-                grouped["dataset"] = dataset
-                grouped["value"] = _values(grouped, ind.decimals)
-                frames.append(grouped[grouped["value"].notna()])
+    found = definitions(store, uris)
+    queries = [(ind, suffix) for ind in found for suffix in ("", BREAKDOWN)
+               if (indicator_dir() / f"{ind.notation}{suffix}.rq").is_file()]
+    last = {ind.iri: i for i, (ind, _) in enumerate(queries)}
+    frames: list[pd.DataFrame] = []
+    rows: dict[str, pd.DataFrame] = {}
+    # Oxigraph answers a query without holding the GIL: two queries at a time; each indicator
+    # is summed as soon as its answers are in (its school rows are then let go)
+    with ThreadPoolExecutor(QUERY_THREADS) as pool:
+        answers = pool.map(lambda q: _school_rows(
+            store, uris, indicator_dir() / f"{q[0].notation}{q[1]}.rq", breakdown=bool(q[1])), queries)
+        for i, ((ind, suffix), answer) in enumerate(zip(queries, answers, strict=True)):
+            rows[suffix] = answer
+            if last[ind.iri] == i:
+                frames += _observe(ind, rows, areas)
+                rows = {}
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
+
+
+def _observe(ind: Indicator, rows: dict[str, pd.DataFrame], areas: pd.DataFrame) -> list[pd.DataFrame]:
+    """One indicator's observations from its school rows (by suffix of its queries)."""
+    frames = []
+    if "" not in rows:
+        # Without a query of its own, an indicator is the sum of its breakdown over subjects
+        # and grades (exact for a ratio of sums whose parts do not overlap): one scan saved.
+        rows[""] = rows[BREAKDOWN].groupby(["school", "period", "period_type"], as_index=False)[
+            ["numerator", "denominator"]].sum(min_count=1)
+    for dataset, suffix in (("indicators", ""), ("textbooks-by-subject-grade", BREAKDOWN)):
+        per_school = rows.get(suffix)
+        if per_school is None or per_school.empty:
+            continue
+        per_school = per_school.merge(areas, on="school", how="inner")
+        keys = ["period", "period_type"] + (["subject", "grade"] if suffix else [])
+        # A school's own provision records already give its detail per subject and grade;
+        # the breakdown is published for districts and regions.
+        for level in (LEVELS[1:] if suffix else LEVELS):
+            grouped = per_school.groupby([level, *keys], sort=True).agg(
+                numerator=("numerator", "sum"), denominator=("denominator", "sum"),
+                denominators=("denominator", "count"),
+                schools=("school", "nunique")).reset_index().rename(columns={level: "area"})
+            # a count (no denominator in its query) keeps no denominator, not a sum of 0
+            grouped["denominator"] = grouped["denominator"].where(grouped.pop("denominators") > 0)
+            grouped["level"] = level
+            grouped["indicator"] = ind.iri
+            grouped["notation"] = ind.notation
+            grouped["unit"] = ind.unit
+            grouped["dataset"] = dataset
+            grouped["value"] = _values(grouped, ind.decimals)
+            frames.append(grouped[grouped["value"].notna()])
+    return frames
 
 
 def _values(frame: pd.DataFrame, decimals: int) -> pd.Series:
@@ -217,6 +235,15 @@ def _values(frame: pd.DataFrame, decimals: int) -> pd.Series:
     text = pd.Series(np.round(ratio, decimals), index=frame.index).map(
         lambda v: None if np.isnan(v) else f"{v:.{decimals}f}")
     return text.astype("object")
+
+
+def _canonical(decimals: pd.Series) -> pd.Series:
+    """Decimal literals as the store keeps them ("1.5000" -> "1.5", "2.0" -> "2", "-0" -> "0"),
+    so that the file the build loads is also the graph's dump (whole_dumps.Pending.finish)."""
+    text = decimals.astype("string")
+    fraction = text.str.contains(".", regex=False).fillna(False)
+    text = text.where(~fraction, text.str.rstrip("0").str.rstrip("."))
+    return text.where((text != "-0").fillna(True), "0")
 
 
 def _number(values: pd.Series) -> pd.Series:
@@ -257,9 +284,9 @@ def write_ntriples(frame: pd.DataFrame, uris: Uris, path: Path) -> int:
             (f"{vocab}indicator", iri(frame["indicator"])),
             (f"{vocab}refArea", iri(frame["area"])),
             (f"{vocab}refPeriod", period),
-            (f"{vocab}value", literal(frame["value"].astype("string"), f"{XSD}decimal")),
-            (f"{vocab}numerator", literal(_number(frame["numerator"]).astype("string"), f"{XSD}decimal")),
-            (f"{vocab}denominator", literal(_number(frame["denominator"]).astype("string"), f"{XSD}decimal")),
+            (f"{vocab}value", literal(_canonical(frame["value"]), f"{XSD}decimal")),
+            (f"{vocab}numerator", literal(_canonical(_number(frame["numerator"])), f"{XSD}decimal")),
+            (f"{vocab}denominator", literal(_canonical(_number(frame["denominator"])), f"{XSD}decimal")),
             (f"{vocab}schoolsCounted", literal(frame["schools"].astype(str), f"{XSD}integer")),
             (f"{vocab}unit", iri(frame["unit"])),
         ]

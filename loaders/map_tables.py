@@ -23,7 +23,6 @@ from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
 
 from .codelists import CodeLists
-from .column_checks import Decided, decided
 from .mapper import MappedTable, map_table
 from .mapping_spec import Mapping
 from .memory import release_memory
@@ -43,11 +42,6 @@ def referenced_columns(mappings: list[Mapping]) -> dict[str, list[str]]:
     return referenced
 
 
-# In the worker: the tables it mapped, for decide_columns (sending them back to the worker
-# would cost the build a pickled copy of every subject)
-_MAPPED: dict[str, MappedTable] = {}
-
-
 def map_one(mapping: Mapping, path: Path, uris: Uris, codes: CodeLists, nt_dir: Path, today: date,
             secret: bytes, accepted: dict[str, pd.DataFrame], keep: list[str]
             ) -> tuple[SourceTable, MappedTable, float]:
@@ -63,14 +57,7 @@ def map_one(mapping: Mapping, path: Path, uris: Uris, codes: CodeLists, nt_dir: 
     described = replace(source, frame=source.frame.iloc[:0], faults=())
     del source
     release_memory()
-    _MAPPED[mapping.table] = table
     return described, table, reading
-
-
-def decide_columns(mappings: list[Mapping], uris: Uris) -> Decided:
-    """In the worker, once the tables are mapped: the constraints their columns decide
-    (loaders/column_checks.py), before the build loads the store."""
-    return decided(mappings, _MAPPED, uris)
 
 
 def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, codes: CodeLists,

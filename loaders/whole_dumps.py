@@ -32,7 +32,7 @@ import pickle
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +66,11 @@ def _blocks(part: GraphText) -> Iterator[bytes]:
                 yield _without(block, part.removed)
         if rest:                                   # a last line without its newline
             yield _without(rest + b"\n", part.removed)
+
+
+def _lines(path: Path) -> int:
+    with open(path, "rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(BLOCK), b""))
 
 
 def _without(block: bytes, removed: frozenset[bytes]) -> bytes:
@@ -137,10 +142,13 @@ class Pending:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     early: EarlyTables | None = None
 
-    def finish(self, store: ox.Store, counts: dict[str, int], work_dir: Path) -> None:
-        """Append the graphs not written yet (read from the store); check every written graph's
-        lines against ``counts`` (the store's triples per graph) and write the dumps from the
-        store when one does not match."""
+    def finish(self, store: ox.Store, counts: dict[str, int], work_dir: Path,
+               computed: Sequence[GraphText] = ()) -> None:
+        """Append the graphs not written yet: from ``computed`` (N-Triples files the build
+        loaded into those graphs, such as the derived and indicator triples) where their lines
+        are the store's triples, else read from the store; check every written graph's lines
+        against ``counts`` (the store's triples per graph) and write the dumps from the store
+        when one does not match."""
         for worker in self.workers:
             _, err = worker.communicate()
             if worker.returncode != 0:
@@ -158,16 +166,24 @@ class Pending:
         if any(lines.get(g, 0) != counts.get(g, 0) for g in written):
             # a file with a triple twice, or a graph written to after validation: the store wins
             self.parts, written = [], set()
+        files: dict[str, list[GraphText]] = {}
+        for part in computed:
+            files.setdefault(part.graph, []).append(part)
         rest: list[GraphText] = []
+        made: list[Path] = []
         for graph in sorted(g for g in counts if g not in written):
-            path = work_dir / f"graph-{len(rest)}.nt"
+            if sum(_lines(p.path) for p in files.get(graph, [])) == counts[graph] > 0:
+                rest += files[graph]      # a file with a triple twice is not trusted
+                continue
+            path = work_dir / f"graph-{len(made)}.nt"
             store.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
             rest.append(GraphText(graph, path))
+            made.append(path)
         append = bool(self.parts)
         write_nquads(rest, self.nquads, append=append)
         write_trig(rest, self.trig, self.prefixes, append=append)
-        for part in rest:
-            part.path.unlink()
+        for path in made:
+            path.unlink()
 
     def cancel(self) -> None:
         """Stop the workers at once (a failed build: its staging directory goes anyway)."""

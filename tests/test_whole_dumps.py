@@ -120,3 +120,24 @@ def test_a_failed_worker_fails_the_dumps_with_its_error(tmp_path: Path) -> None:
     pending = whole_dumps.start(texts, tmp_path / "x.nq.gz", tmp_path / "x.trig.gz", PREFIXES, tmp_path)
     with pytest.raises(BuildError, match="writing the dumps failed.*No such file"):
         pending.finish(store, _counts(store), tmp_path)
+
+
+@pytest.mark.parametrize("lines", [1, 2], ids=["trusted", "a-triple-twice"])
+def test_a_computed_graph_comes_from_its_file_when_its_lines_are_the_store(
+        tmp_path: Path, lines: int) -> None:
+    """The derived and indicator graphs are dumped from the files the build loaded into them;
+    a file whose lines are not the graph's triples (one written twice) is not trusted."""
+    store, texts, _ = _setup(tmp_path)
+    triple = f'<http://data.test/id/s/1> <{E}computed> "7"^^<{XSD}integer> .\n'
+    path = tmp_path / "derived-0.nt"
+    path.write_text(triple * lines, encoding="utf-8")
+    graph = "http://data.test/graph/d"
+    store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+    path.write_text(triple.replace("computed", "marked") * lines, encoding="utf-8")   # to tell
+    nq, trig = tmp_path / "x.nq.gz", tmp_path / "x.trig.gz"
+    pending = whole_dumps.start(texts, nq, trig, PREFIXES, tmp_path)
+    pending.finish(store, _counts(store), tmp_path, [whole_dumps.GraphText(graph, path)])
+    for dump, fmt in ((nq, ox.RdfFormat.N_QUADS), (trig, ox.RdfFormat.TRIG)):
+        found = {q for q in _dump_quads(dump, fmt) if graph in q}
+        assert found == {triple.replace("computed", "marked" if lines == 1 else "computed")
+                         .replace(" .\n", f" <{graph}>")}
