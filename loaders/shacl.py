@@ -63,6 +63,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from .memory import return_free_pages
+
 __all__ = [
     "CompiledConstraint",
     "InvalidShape",
@@ -1184,8 +1186,11 @@ def run_compiled(
         if few[cc.focus]:
             return store.query(cc.per_focus, use_default_graph_as_union=union)  # type: ignore[return-value]
         with one_set_based:
-            # the answer is read here, so the hash tables are gone before the next one starts
-            return _Answered(store.query(cc.sparql, use_default_graph_as_union=union))
+            # the answer is read here and the hash tables' pages handed back before the next
+            # one starts (each thread's malloc arena would keep its own high-water mark)
+            answered = _Answered(store.query(cc.sparql, use_default_graph_as_union=union))
+            return_free_pages()
+            return answered
 
     def run(cc: CompiledConstraint) -> list[Violation]:
         try:
