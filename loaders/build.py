@@ -346,6 +346,10 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             raise BuildError(f"SHACL validation still fails after {MAX_SHACL_ROUNDS} rounds of "
                              f"rejecting the rows it named (references nested deeper than that?); "
                              f"last violations: {[(v.focus, v.message) for v in violations[:3]]}")
+        for t in mapped.values():
+            # rows are no longer traced back to subjects: one is kept for the summary's
+            # examples (a national release's subjects are a quarter of a gigabyte)
+            t.subjects, t.accepted = t.subjects.iloc[:1].copy(), t.accepted.iloc[:0]
         release_memory()
         # The tables' graphs are final: their dumps are written from the mapped files by worker
         # processes while the build derives, computes indicators and writes the CSV tables.
