@@ -27,9 +27,8 @@ from emis_lod.uris import Uris
 
 from . import capacity, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
-from .column_checks import decided
 from .errors import BuildError, Rejection
-from .map_tables import map_tables
+from .map_tables import decide_columns, map_tables, without_subjects
 from .mapper import MappedTable
 from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
 from .memory import release_memory
@@ -205,6 +204,16 @@ def _indicators(store: ox.Store, uris: Uris, nt_dir: Path) -> whole_dumps.GraphT
     return whole_dumps.GraphText(uris.graph("indicators"), path)
 
 
+def computed_graphs(step: str, db: Path, base: str, nt_dir: Path) -> list[whole_dumps.GraphText]:
+    """In a worker (loaders/worker.py), with the build's store: the derived graph ("derive")
+    or the indicators ("indicators"); the N-Triples files loaded, for the dumps."""
+    store, uris = ox.Store(str(db)), Uris(base)
+    try:
+        return _derive(store, uris, nt_dir) if step == "derive" else [_indicators(store, uris, nt_dir)]
+    finally:
+        del store     # closed before the build opens the store again
+
+
 def _drop_people(store: ox.Store, mappings: list[Mapping], uris: Uris) -> None:
     """staff_publication = aggregates: remove the graphs of tables about people."""
     for m in mappings:
@@ -316,7 +325,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         # the constraints the mapped columns decide, before the store takes the memory, in a
         # worker of their own: the mapping worker's heap is gone by then (1 GB at 20,000 schools)
         with Worker() as worker:
-            columns = worker.call(decided, mappings, mapped, uris)
+            columns = worker.call(decide_columns, mappings, without_subjects(mapped), uris, nt_dir)
         mark = lap("map", mark)
         phases["map"] -= reading      # reading happened table by table inside the map phase
         phases["read"] += reading
@@ -346,10 +355,10 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             raise BuildError(f"SHACL validation still fails after {MAX_SHACL_ROUNDS} rounds of "
                              f"rejecting the rows it named (references nested deeper than that?); "
                              f"last violations: {[(v.focus, v.message) for v in violations[:3]]}")
-        for t in mapped.values():
+        for kept in mapped.values():
             # rows are no longer traced back to subjects: one is kept for the summary's
             # examples (a national release's subjects are a quarter of a gigabyte)
-            t.subjects, t.accepted = t.subjects.iloc[:1].copy(), t.accepted.iloc[:0]
+            kept.subjects, kept.accepted = kept.subjects.iloc[:1].copy(), kept.accepted.iloc[:0]
         release_memory()
         # The tables' graphs are final: their dumps are written from the mapped files by worker
         # processes while the build derives, computes indicators and writes the CSV tables.
@@ -360,13 +369,19 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             for m in mappings if m.table in mapped and not (dropped and m.describes_people)], store)
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
-        progress.start("derive")
-        computed = _derive(store, uris, nt_dir)
+        # Derivation and the indicators run in workers of their own, each with the store: what
+        # their queries and frames leave in the heap (2 GB at 20,000 schools) goes with them.
+        db = staging / releases.OXIGRAPH
+        del store
         release_memory()
+        progress.start("derive")
+        with Worker() as worker:
+            computed = worker.call(computed_graphs, "derive", db, uris.base, nt_dir)
         mark = lap("derive", mark)
         progress.start("indicators")
-        computed.append(_indicators(store, uris, nt_dir))
-        release_memory()    # the indicator frames and query answers: 0.7 GB at 20,000 schools
+        with Worker() as worker:
+            computed += worker.call(computed_graphs, "indicators", db, uris.base, nt_dir)
+        store = ox.Store(str(db))
         mark = lap("indicators", mark)
         # only what the derived and indicator triples can change runs again (loaders/revalidate.py)
         about = about_classes(derived_classes(uris) | indicators.classes(uris))

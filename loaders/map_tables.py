@@ -23,6 +23,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
 
 from .codelists import CodeLists
+from .column_checks import Decided, decided
 from .mapper import MappedTable, map_table
 from .mapping_spec import Mapping
 from .memory import release_memory
@@ -54,10 +55,25 @@ def map_one(mapping: Mapping, path: Path, uris: Uris, codes: CodeLists, nt_dir: 
     table = map_table(mapping, source, uris, codes, prefixes(uris), accepted,
                       nt_dir / f"{mapping.table}.nt", today, secret)
     table.spill(nt_dir / f"{mapping.table}.accepted.pickle", mapping, keep)
+    table.subjects.to_pickle(nt_dir / f"{mapping.table}.subjects.pickle")   # for decide_columns
     described = replace(source, frame=source.frame.iloc[:0], faults=())
     del source
     release_memory()
     return described, table, reading
+
+
+def decide_columns(mappings: list[Mapping], mapped: dict[str, MappedTable], uris: Uris,
+                   nt_dir: Path) -> Decided:
+    """In a worker: the constraints the mapped columns decide (loaders/column_checks.py). The
+    tables come without their subjects, which are read from the files map_one wrote: the build
+    does not hold a pickled copy of every subject while the worker works."""
+    tables = {name: replace(t, subjects=pd.read_pickle(nt_dir / f"{name}.subjects.pickle"))
+              for name, t in mapped.items()}
+    return decided(mappings, tables, uris)
+
+
+def without_subjects(mapped: dict[str, MappedTable]) -> dict[str, MappedTable]:
+    return {name: replace(t, subjects=t.subjects.iloc[:0]) for name, t in mapped.items()}
 
 
 def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, codes: CodeLists,
