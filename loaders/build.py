@@ -31,7 +31,7 @@ from .errors import BuildError, Rejection
 from .map_tables import decide_columns, map_tables, without_subjects
 from .mapper import MappedTable
 from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
-from .memory import release_memory
+from .memory import release_memory, return_free_pages
 from .privacy import DEMO_SECRET
 from .progress import SILENT, Progress
 from .readers import find_source
@@ -189,6 +189,8 @@ def _derive(store: ox.Store, uris: Uris, nt_dir: Path) -> list[whole_dumps.Graph
             raise BuildError(f"{query}: a derived query must be a CONSTRUCT query")
         path = nt_dir / f"derived-{len(written)}.nt"      # a hyphen: no table file has one
         triples.serialize(str(path), format=ox.RdfFormat.N_TRIPLES)
+        del triples
+        return_free_pages()    # the query's hash tables, before the bulk loader's buffers
         store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         written.append(whole_dumps.GraphText(graph, path))
     return written
@@ -199,6 +201,7 @@ def _indicators(store: ox.Store, uris: Uris, nt_dir: Path) -> whole_dumps.GraphT
     ``graph/indicators`` through the bulk loader; the file stays for the dumps."""
     path = nt_dir / "indicator-observations.nt"   # a hyphen: no table file has one
     indicators.write_ntriples(indicators.observations(store, uris), uris, path)
+    release_memory()       # the frames and the queries' hash tables, before the bulk loader's
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
                     to_graph=ox.NamedNode(uris.graph("indicators")))
     return whole_dumps.GraphText(uris.graph("indicators"), path)
