@@ -196,7 +196,7 @@ def _derive(store: ox.Store, uris: Uris, nt_dir: Path) -> list[whole_dumps.Graph
     return written
 
 
-def _indicators(store: ox.Store, uris: Uris, nt_dir: Path) -> whole_dumps.GraphText:
+def _indicators(store: ox.Store, uris: Uris, nt_dir: Path) -> list[whole_dumps.GraphText]:
     """The monitoring indicators, from the rows that stay and the derived summaries, into
     ``graph/indicators`` through the bulk loader; the file stays for the dumps."""
     path = nt_dir / "indicator-observations.nt"   # a hyphen: no table file has one
@@ -204,15 +204,16 @@ def _indicators(store: ox.Store, uris: Uris, nt_dir: Path) -> whole_dumps.GraphT
     release_memory()       # the frames and the queries' hash tables, before the bulk loader's
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
                     to_graph=ox.NamedNode(uris.graph("indicators")))
-    return whole_dumps.GraphText(uris.graph("indicators"), path)
+    return [whole_dumps.GraphText(uris.graph("indicators"), path)]
 
 
-def computed_graphs(step: str, db: Path, base: str, nt_dir: Path) -> list[whole_dumps.GraphText]:
-    """In a worker (loaders/worker.py), with the build's store: the derived graph ("derive")
-    or the indicators ("indicators"); the N-Triples files loaded, for the dumps."""
-    store, uris = ox.Store(str(db)), Uris(base)
+def computed_graphs(step: Callable[[ox.Store, Uris, Path], list[whole_dumps.GraphText]], db: Path,
+                    base: str, nt_dir: Path) -> list[whole_dumps.GraphText]:
+    """In a worker (loaders/worker.py), with the build's store: ``step`` (_derive,
+    _indicators); the N-Triples files it loaded, for the dumps."""
+    store = ox.Store(str(db))
     try:
-        return _derive(store, uris, nt_dir) if step == "derive" else [_indicators(store, uris, nt_dir)]
+        return step(store, Uris(base), nt_dir)
     finally:
         del store     # closed before the build opens the store again
 
@@ -379,11 +380,11 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         release_memory()
         progress.start("derive")
         with Worker() as worker:
-            computed = worker.call(computed_graphs, "derive", db, uris.base, nt_dir)
+            computed = worker.call(computed_graphs, _derive, db, uris.base, nt_dir)
         mark = lap("derive", mark)
         progress.start("indicators")
         with Worker() as worker:
-            computed += worker.call(computed_graphs, "indicators", db, uris.base, nt_dir)
+            computed += worker.call(computed_graphs, _indicators, db, uris.base, nt_dir)
         store = ox.Store(str(db))
         mark = lap("indicators", mark)
         # only what the derived and indicator triples can change runs again (loaders/revalidate.py)

@@ -916,6 +916,7 @@ class _Compiler:
         out = []
         for rule in self.rules(shape):
             q = _Query(label)
+            per_focus: str | None = None
             if rule.component == SH.SPARQLConstraintComponent:
                 body, brace = rule.sparql_text or "", rule.brace
                 for p, ns in rule.prefixes.items():
@@ -930,23 +931,23 @@ class _Compiler:
                 kind, message = "core", shape_msg or rule.message
                 pq = _Query(label, per_focus=True)
                 each = rule.build(pq, src, "?this", "?value")
-                per_focus = None if each == core else pq.prologue() + \
-                    f"SELECT DISTINCT ?this ?value ?count ?lang ?path WHERE {_group(each or '')}\n"
+                if each and each != core:
+                    each_text = f"SELECT DISTINCT ?this ?value ?count ?lang ?path WHERE {_group(each)}\n"
+                    per_focus = _standard_prefixes(pq.prologue() + each_text) + pq.prologue() + each_text
             sparql = _standard_prefixes(q.prologue() + text) + q.prologue() + text
-            for query in (sparql, per_focus) if kind == "core" and per_focus else (sparql,):
+            for query in filter(None, (sparql, per_focus)):
                 try:
                     pyoxigraph.Store().query(query)  # syntax check now, not in the middle of a build
                 except SyntaxError as e:
                     raise InvalidShape(label, f"the compiled query does not parse ({e}); query:\n{query}",
                                        "§5.2" if kind == "sparql" else "§4") from e
-            each_form = per_focus if kind == "core" else None
             out.append(CompiledConstraint(
                 shape=label, component=str(rule.component), path=pth[1] if pth else None,
                 severity=severity, message=message, sparql=sparql, kind=kind,
                 node_shape=pth is None,
-                per_focus=_standard_prefixes(each_form) + each_form if each_form else None,
+                per_focus=per_focus,
                 focus=(f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT ?this WHERE {{ {src('?this')} }} "
-                       f"LIMIT {PER_FOCUS_LIMIT + 1} }} }}") if each_form else None,
+                       f"LIMIT {PER_FOCUS_LIMIT + 1} }} }}") if per_focus else None,
             ))
         return out
 
