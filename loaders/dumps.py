@@ -7,7 +7,9 @@
   (:mod:`.whole_dumps`).
 - ``{table}.csv`` with ``{table}.csv-metadata.json`` (W3C CSVW): tables of the main resources,
   each the answer of a SPARQL SELECT in ``mappings/dumps/{table}.rq`` (SPARQL CSV results:
-  IRIs and literal values as plain cells). Staff appear only as per-school summaries.
+  IRIs and literal values as plain cells). Staff appear only as per-school summaries. Rows
+  are in the order of the first column, the table's primary key (sorted outside the store,
+  :mod:`.sorted_csv`), unless the query has an ``ORDER BY`` of its own.
 - ``SHA256SUMS``: ``sha256sum -c`` compatible checksums of every other file.
 
 A ``.rq`` file declares its columns in comments, one per SELECT variable, in order::
@@ -40,6 +42,7 @@ from emis_lod.uris import Uris
 from . import whole_dumps
 from .errors import BuildError
 from .mapping_spec import bundled_mapping_dir
+from .sorted_csv import sort_rows, store_order
 
 DUMPS = "dumps"
 NQUADS_FILE = "emis.nq.gz"
@@ -47,6 +50,7 @@ TRIG_FILE = "emis.trig.gz"
 SUMS_FILE = "SHA256SUMS"
 GZIP = "application/gzip"
 CSVW_METADATA = "application/csvm+json"
+_MODIFIERS = ("Slice", "Distinct", "Reduced", "Project", "OrderBy")   # of the SELECT itself
 _COLUMN = re.compile(r"^#\s*column\s+(\w+)\s+(\w+)(?:\s+(\S+))?\s*$", re.MULTILINE)
 
 
@@ -111,8 +115,23 @@ def csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
         raise BuildError(f"{query_path}: '# column' comments {[c.name for c in cols]} do not "
                          f"match the SELECT variables {variables}")
     csv_path = out_dir / f"{name}.csv"
-    with open(csv_path, "wb") as out:
-        answer.serialize(out, ox.QueryResultsFormat.CSV)
+    if orders_itself(query, uris):
+        with open(csv_path, "wb") as out:
+            answer.serialize(out, ox.QueryResultsFormat.CSV)
+    else:      # rows in the order of the first column, sorted outside the store
+        unsorted = out_dir / f"{name}.unsorted.csv"
+        with open(unsorted, "wb") as out:
+            answer.serialize(out, ox.QueryResultsFormat.CSV)
+        del answer
+        try:
+            if not sort_rows(unsorted, csv_path):     # cells it cannot tell apart
+                ordered = store.query(store_order(query, variables), base_iri=uris.base,
+                                      prefixes=pre, use_default_graph_as_union=True)
+                assert isinstance(ordered, ox.QuerySolutions)
+                with open(csv_path, "wb") as out:
+                    ordered.serialize(out, ox.QueryResultsFormat.CSV)
+        finally:
+            unsorted.unlink()
     schema_columns = []
     for c in cols:
         column: dict[str, Any] = {"name": c.name, "titles": c.name, "datatype": c.datatype,
@@ -136,6 +155,19 @@ def csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
     (out_dir / f"{name}.csv-metadata.json").write_text(
         json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return metadata
+
+
+def orders_itself(query: str, uris: Uris) -> bool:
+    """Whether the SELECT has an ``ORDER BY`` of its own (not one inside a sub-select), read
+    from its algebra as rdflib parses it."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    node = prepareQuery(query, initNs=prefixes(uris), base=uris.base).algebra.p
+    while getattr(node, "name", None) in _MODIFIERS:
+        if node.name == "OrderBy":
+            return True
+        node = node.p
+    return False
 
 
 def sha256(path: Path) -> str:

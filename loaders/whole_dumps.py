@@ -224,11 +224,16 @@ def _work(kind: str, job_path: Path) -> None:
         from emis_lod.uris import Uris
 
         from .dumps import csv_table  # dumps imports this module: imported when needed
+        from .memory import return_free_pages
 
         early: EarlyTables = job["early"]
         store = ox.Store.read_only(str(early.snapshot))
         for query in early.queries:
             csv_table(store, query, early.out_dir, Uris(early.base), job["prefixes"])
+            # a sorted table's solutions (half a gigabyte for textbook provision at 20,000
+            # schools) are freed, not handed back, unless asked: this worker runs beside the
+            # derivation and indicator workers
+            return_free_pages()
         del store
         # the snapshot's files are hard links to files the build's compactions replace: gone
         # with the snapshot, not kept beside the store until the end of the build

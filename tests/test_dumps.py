@@ -191,3 +191,81 @@ def test_csv_tables_of_final_graphs_are_answered_early() -> None:
     early = {q.stem for q in dumps.table_queries()
              if dumps.reads_only(q.read_text(encoding="utf-8"), tables, uris)}
     assert early == {"finance", "provision"}
+
+
+@pytest.mark.parametrize("with_sort_command", [True, False])
+@pytest.mark.parametrize("comma_in_an_iri", [False, True])
+def test_rows_sorted_outside_the_store_come_in_the_stores_order(tmp_path, monkeypatch,
+                                                                 with_sort_command,
+                                                                 comma_in_an_iri) -> None:
+    """A table without an ORDER BY of its own is sorted on its first column outside the store
+    (loaders/sorted_csv.py): the same bytes as the store's ORDER BY on the first column, for
+    IRIs and cells of every kind (non-ASCII, prefixes of each other, commas, quotes, line
+    breaks, one column), with GNU sort and with the Python fallback; an IRI with a comma
+    (written unquoted) leaves the sorting to the store."""
+    import shutil as shutil_module
+
+    from emis_lod.loaders import sorted_csv
+    from emis_lod.namespaces import prefixes
+    from emis_lod.uris import Uris
+
+    if not with_sort_command:
+        monkeypatch.setattr(sorted_csv.shutil, "which", lambda name: None)
+    elif shutil_module.which("sort") is None:
+        pytest.skip("no sort command")
+    uris = Uris("http://data.test/")
+    store = ox.Store()
+    ex = uris.base + "id/"
+    keys = ["b", "a", "a-1", "a/1", "ab", "A", "é", "ж", "z~", "a%2C1", "a!", "10", "9", "a.1"]
+    keys += ["a,1", "a,"] if comma_in_an_iri else []
+    values = ["plain", 'with "quotes"', "with, comma", "line\nbreak", "Бишкек", "", "tab\there"]
+    for i, key in enumerate(keys):
+        s = ox.NamedNode(ex + key)
+        store.add(ox.Quad(s, ox.NamedNode(ex + "p"), ox.Literal(values[i % len(values)])))
+        store.add(ox.Quad(s, ox.NamedNode(ex + "n"), ox.Literal(f"{i:02}")))
+    selects = {
+        "plain": "SELECT ?s ?n WHERE { ?s <id/n> ?n }",
+        "quoted": "SELECT ?s ?v WHERE { ?s <id/p> ?v }",
+        "one-column": "SELECT ?s WHERE { ?s <id/n> ?n }",
+        "literal-first": "# column v string\n# column n string\nPREFIX x: <id/>\n"
+                         "SELECT ?v ?n WHERE { ?s x:p ?v ; x:n ?n }",
+    }
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    sorted_by_the_store = []
+    monkeypatch.setattr(dumps, "store_order", lambda query, variables: sorted_by_the_store.append(
+        variables) or sorted_csv.store_order(query, variables))
+    for name, select in selects.items():
+        first = select.split("SELECT ?")[1].split()[0]
+        if not select.startswith("#"):
+            select = "".join(f"# column {v} string\n" for v in
+                             select.split("SELECT ")[1].split(" WHERE")[0].replace("?", "").split())
+            select += selects[name]
+        query = tmp_path / f"{name}.rq"
+        query.write_text(select, encoding="utf-8")
+        assert not dumps.orders_itself(select, uris)
+        dumps.csv_table(store, query, out_dir, uris, prefixes(uris))
+        expected = io.BytesIO()
+        store.query(select + f'\nORDER BY (CONCAT("~", STR(?{first})))', base_iri=uris.base
+                    ).serialize(expected, ox.QueryResultsFormat.CSV)
+        assert (out_dir / f"{name}.csv").read_bytes() == expected.getvalue(), name
+    assert sorted(p.name for p in out_dir.iterdir() if p.suffix == ".csv") == \
+        sorted(f"{name}.csv" for name in selects)     # the unsorted files are gone
+    # the tables with an IRI holding a comma are sorted by the store (all but literal-first);
+    # else every table is sorted outside it
+    assert len(sorted_by_the_store) == (3 if comma_in_an_iri else 0)
+
+
+def test_a_table_orders_its_rows_itself_or_by_its_first_column() -> None:
+    from emis_lod.uris import Uris
+
+    uris = Uris("http://data.test/")
+    assert dumps.orders_itself("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?p LIMIT 2", uris)
+    assert dumps.orders_itself("SELECT DISTINCT ?s WHERE { ?s ?p ?o } ORDER BY DESC(?s)", uris)
+    assert not dumps.orders_itself("SELECT ?s WHERE { ?s ?p ?o }", uris)
+    assert not dumps.orders_itself(
+        "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 5 } }", uris)
+    orders = {q.stem: dumps.orders_itself(q.read_text(encoding="utf-8"), uris)
+              for q in dumps.table_queries()}
+    assert orders == {"buildings": False, "finance": False, "indicators": False,
+                      "provision": False, "schools": True, "staff-summaries": False}
