@@ -28,7 +28,7 @@ from emis_lod.uris import Uris
 from . import capacity, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
-from .map_tables import decide_columns, map_tables, without_subjects
+from .map_tables import decide_columns, map_tables
 from .mapper import MappedTable
 from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
 from .memory import release_memory, return_free_pages
@@ -254,7 +254,8 @@ def _owners(mapped: dict[str, MappedTable], focus: set[str]) -> dict[str, tuple[
     if not focus:
         return owner
     for t in mapped.values():
-        hits = t.subjects[t.subjects["subject"].isin(focus)]
+        rows = t.subject_rows()
+        hits = rows[rows["subject"].isin(focus)]
         for subject, row in zip(hits["subject"], hits["row"], strict=True):
             owner.setdefault(subject, (t.table, t.file, int(row)))
     return owner
@@ -329,7 +330,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         # the constraints the mapped columns decide, before the store takes the memory, in a
         # worker of their own: the mapping worker's heap is gone by then (1 GB at 20,000 schools)
         with Worker() as worker:
-            columns = worker.call(decide_columns, mappings, without_subjects(mapped), uris, nt_dir)
+            columns = worker.call(decide_columns, mappings, mapped, uris)
         mark = lap("map", mark)
         phases["map"] -= reading      # reading happened table by table inside the map phase
         phases["read"] += reading
@@ -360,9 +361,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
                              f"rejecting the rows it named (references nested deeper than that?); "
                              f"last violations: {[(v.focus, v.message) for v in violations[:3]]}")
         for kept in mapped.values():
-            # rows are no longer traced back to subjects: one is kept for the summary's
-            # examples (a national release's subjects are a quarter of a gigabyte)
-            kept.subjects, kept.accepted = kept.subjects.iloc[:1].copy(), kept.accepted.iloc[:0]
+            kept.accepted = kept.accepted.iloc[:0]   # no table refers to another any more
         release_memory()
         # The tables' graphs are final: their dumps are written from the mapped files by worker
         # processes while the build derives, computes indicators and writes the CSV tables.
@@ -477,7 +476,8 @@ def _remove_rows(store: ox.Store, rows: dict[str, dict[int, list[dict]]],
     removed: list[str] = []
     for table, by_row in rows.items():
         t = mapped[table]
-        subjects = t.subjects.loc[t.subjects["row"].isin(list(by_row)), "subject"].tolist()
+        made = t.subject_rows()
+        subjects = made.loc[made["row"].isin(list(by_row)), "subject"].tolist()
         removed += subjects
         for i in range(0, len(subjects), 500):
             values = " ".join(f"<{s}>" for s in subjects[i:i + 500])

@@ -55,25 +55,18 @@ def map_one(mapping: Mapping, path: Path, uris: Uris, codes: CodeLists, nt_dir: 
     table = map_table(mapping, source, uris, codes, prefixes(uris), accepted,
                       nt_dir / f"{mapping.table}.nt", today, secret)
     table.spill(nt_dir / f"{mapping.table}.accepted.pickle", mapping, keep)
-    table.subjects.to_pickle(nt_dir / f"{mapping.table}.subjects.pickle")   # for decide_columns
+    table.spill_subjects(nt_dir / f"{mapping.table}.subjects.pickle")
     described = replace(source, frame=source.frame.iloc[:0], faults=())
     del source
     release_memory()
     return described, table, reading
 
 
-def decide_columns(mappings: list[Mapping], mapped: dict[str, MappedTable], uris: Uris,
-                   nt_dir: Path) -> Decided:
-    """In a worker: the constraints the mapped columns decide (loaders/column_checks.py). The
-    tables come without their subjects, which are read from the files map_one wrote: the build
-    does not hold a pickled copy of every subject while the worker works."""
-    tables = {name: replace(t, subjects=pd.read_pickle(nt_dir / f"{name}.subjects.pickle"))
-              for name, t in mapped.items()}
-    return decided(mappings, tables, uris)
-
-
-def without_subjects(mapped: dict[str, MappedTable]) -> dict[str, MappedTable]:
-    return {name: replace(t, subjects=t.subjects.iloc[:0]) for name, t in mapped.items()}
+def decide_columns(mappings: list[Mapping], mapped: dict[str, MappedTable], uris: Uris) -> Decided:
+    """In a worker: the constraints the mapped columns decide (loaders/column_checks.py), with
+    the subjects read from the files map_one wrote."""
+    return decided(mappings, {name: replace(t, subjects=t.subject_rows(), subjects_file=None)
+                              for name, t in mapped.items()}, uris)
 
 
 def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, codes: CodeLists,

@@ -47,6 +47,7 @@ class MappedTable:
     accepted: pd.DataFrame            # typed values of the loaded rows (for references)
     subjects: pd.DataFrame            # subject IRI -> source row, for SHACL results
     spilled: Path | None = None       # where ``accepted`` is kept once it left memory
+    subjects_file: Path | None = None   # where ``subjects`` is kept once it left memory
 
     def spill(self, path: Path, mapping: Mapping, keep: list[str]) -> None:
         """Write the typed columns the triples were made from to ``path`` and keep in memory
@@ -56,6 +57,18 @@ class MappedTable:
         self.accepted[used].to_pickle(path)
         self.spilled = path
         self.accepted = self.accepted[[c for c in dict.fromkeys(keep) if c in self.accepted.columns]]
+
+    def spill_subjects(self, path: Path) -> None:
+        """Write the subjects to ``path`` and keep the first in memory (the build's example):
+        every subject of a national release is a quarter of a gigabyte, read back only to trace
+        SHACL results to their rows."""
+        self.subjects.to_pickle(path)
+        self.subjects_file = path
+        self.subjects = self.subjects.iloc[:1].copy()
+
+    def subject_rows(self) -> pd.DataFrame:
+        """Subject IRI -> source row, for every subject (read back when spilled)."""
+        return pd.read_pickle(self.subjects_file) if self.subjects_file is not None else self.subjects
 
     def accepted_frame(self) -> pd.DataFrame:
         """The typed columns of the loaded rows that make triples (read back when spilled)."""
