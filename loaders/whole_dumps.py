@@ -26,7 +26,6 @@ The output depends only on the files and the store: the same input gives the sam
 
 from __future__ import annotations
 
-import gzip
 import json
 import pickle
 import shutil
@@ -38,11 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from zlib_ng import gzip_ng
 
 from .errors import BuildError
 
 BLOCK = 8 << 20          # bytes of N-Triples read at a time
-LEVEL = 6                # gzip's own default: a quarter faster than Python's 9, 4 % larger
+# gzip's own default level: a quarter faster than Python's 9, 4 % larger. Compressed by zlib-ng
+# (zlib's maintained, vectorised successor; standard gzip streams): twice zlib's speed at this
+# level and a few per cent smaller, the same bytes for the same input and zlib-ng version.
+LEVEL = 6
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,11 @@ def _without(block: bytes, removed: frozenset[bytes]) -> bytes:
 
 
 @contextmanager
-def _gzip(path: Path, append: bool) -> Iterator[gzip.GzipFile]:
+def _gzip(path: Path, append: bool) -> Iterator[gzip_ng.GzipNGFile]:
     # mtime=0 and no file name: the same content gives the same bytes (stable checksums)
     with open(path, "ab" if append else "wb") as raw, \
-            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=LEVEL) as out:
+            gzip_ng.GzipNGFile(fileobj=raw, mode="wb", mtime=0, filename="",
+                               compresslevel=LEVEL) as out:
         yield out
 
 
