@@ -96,9 +96,16 @@ def parse_date(s: pd.Series) -> pd.Series:
 def _lexical_number(values: pd.Series, integral: bool) -> pd.Series:
     if integral:
         return values.astype("Int64").astype("string")
-    # Canonical-ish decimal: no exponent, no trailing zeros.
-    return values.map(lambda v: np.format_float_positional(v, trim="-") if pd.notna(v) else pd.NA
-                      ).astype("string")
+    # Canonical-ish decimal: no exponent, no trailing zeros; once per distinct value (amounts
+    # and rates repeat), but zeros, which factorising takes for one value whatever their sign
+    lexical = per_distinct(values, lambda distinct: distinct.map(
+        lambda v: np.format_float_positional(v, trim="-") if pd.notna(v) else pd.NA).astype("string"))
+    zero = (values == 0).fillna(False).to_numpy(dtype=bool)
+    if zero.any():
+        lexical = lexical.copy()
+        lexical[zero] = np.where(np.signbit(values.to_numpy(dtype=float, na_value=np.nan)[zero]),
+                                 "-0", "0")
+    return lexical
 
 
 def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date,

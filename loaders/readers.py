@@ -195,6 +195,12 @@ class _LineRecords(Sequence[_Record]):
             raise IndexError(i)
         return _Record(self.lines[n].rstrip("\r\n").split(self.sep), n + 1, n + 1)
 
+    def __iter__(self) -> Iterator[_Record]:
+        # Sequence's own __iter__ goes through __getitem__ and its checks, a million times
+        lines, sep = self.lines, self.sep
+        for n in range(self.start, self.stop):
+            yield _Record(lines[n].rstrip("\r\n").split(sep), n + 1, n + 1)
+
     def pop(self) -> _Record:
         last = self[-1]
         self.stop -= 1

@@ -163,3 +163,19 @@ def test_code_lists_match_labels_in_any_language(codes: CodeLists) -> None:
     assert iris.tolist()[:3] == [URIS.concept("school-type", "secondary")] * 2 + [
         URIS.concept("school-type", "gymnasium")]
     assert bad.tolist() == [False, False, False, True]
+
+
+def test_decimal_lexical_forms_are_made_once_per_distinct_value_as_per_row() -> None:
+    """Decimal columns are written once per distinct value (loaders/columns.py): the same
+    lexical form as formatting every row, -0 included (which factorising takes for 0)."""
+    import numpy as np
+
+    from emis_lod.loaders.columns import _lexical_number
+
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.choice([0.0, -0.0, 1.5, 2.25, 1e20, 1e-7, np.nan, 1234567.89], 400),
+                             rng.normal(0, 1e4, 100).round(2)])
+    for column in (pd.Series(values, dtype="Float64"), pd.Series(values[:5], dtype="Float64")):
+        per_row = column.map(lambda v: np.format_float_positional(v, trim="-") if pd.notna(v)
+                             else pd.NA).astype("string")
+        pd.testing.assert_series_equal(_lexical_number(column, integral=False), per_row)
