@@ -187,6 +187,18 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (user, nice, system, irq, softirq): the
+    bench runs alone, so their rate over a phase is the cores the phase kept busy, its
+    children (the workers) included."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+    except OSError:
+        return 0.0
+    return sum(int(fields[i]) for i in (1, 2, 3, 6, 7)) / os.sysconf("SC_CLK_TCK")
+
+
 def disk_bytes(path: Path) -> int:
     """Bytes allocated on disk under ``path`` (files may come and go while it is walked)."""
     total = 0
@@ -204,6 +216,7 @@ class Sample:
     t: float
     rss: int                 # bytes, whole process tree
     disk: int | None = None  # bytes under the watched directory, taken about once a second
+    cpu: float = 0.0         # the machine's busy CPU seconds so far (all cores, /proc/stat)
 
 
 @dataclass
@@ -230,6 +243,14 @@ class StepRun:
     def peak_disk_mb(self) -> float:
         return max((s.disk for s in self.samples if s.disk is not None), default=0) / MB
 
+    @property
+    def cores_busy(self) -> float:
+        """The machine's busy CPU over the step, in cores."""
+        if len(self.samples) < 2:
+            return 0.0
+        first, last = self.samples[0], self.samples[-1]
+        return round((last.cpu - first.cpu) / max(last.t - first.t, 1e-9), 2)
+
     def call_seconds(self) -> float:
         """The work of the step without starting the interpreter and importing: the build()
         call, or from the step's first announcement to its close."""
@@ -251,7 +272,7 @@ class Sampler(threading.Thread):
         last_disk = -DISK_EVERY
         while not self.stop.is_set():
             now = time.monotonic()
-            sample = Sample(now, tree_rss(self.pid))
+            sample = Sample(now, tree_rss(self.pid), cpu=busy_cpu_seconds())
             if self.watch is not None and now - last_disk >= DISK_EVERY:
                 sample.disk, last_disk = disk_bytes(self.watch), now
             self.samples.append(sample)
@@ -320,8 +341,12 @@ def attribute(run: StepRun) -> dict[str, dict[str, float]]:
         disks = [s.disk for s in run.samples if s.disk is not None and start <= s.t < end] \
             or [s.disk for s in run.samples if s.disk is not None and s.t >= start][:1]
         disk = max(disks, default=0) / MB
-        seen = out.setdefault(phase, {"seconds": 0.0, "peak_rss_mb": 0.0, "peak_disk_mb": 0.0})
+        seen = out.setdefault(phase, {"seconds": 0.0, "peak_rss_mb": 0.0, "peak_disk_mb": 0.0,
+                                      "cpu_seconds": 0.0})
         seen["seconds"] += end - start
+        if len(inside) > 1:      # the busy CPU between the phase's first and last samples
+            seen["cpu_seconds"] += (inside[-1].cpu - inside[0].cpu) * (end - start) \
+                / max(inside[-1].t - inside[0].t, 1e-9)
         seen["peak_rss_mb"] = max(seen["peak_rss_mb"], rss)
         seen["peak_disk_mb"] = max(seen["peak_disk_mb"], disk)
     return out
@@ -353,6 +378,7 @@ def figures(args: argparse.Namespace, gen: StepRun, build: StepRun, dump: StepRu
                      "share": round(seg["seconds"] / build_seconds, 4),
                      "peak_rss_mb": round(seg["peak_rss_mb"], 1),
                      "peak_disk_mb": round(seg["peak_disk_mb"], 1),
+                     "cores_busy": round(seg["cpu_seconds"] / max(seg["seconds"], 1e-9), 2),
                      "timer_seconds": round(r["timer_phases"].get(name, 0.0), 3)}
               for name, seg in build.segments.items() if name not in ("startup", "finish")}
     outside = {name: {"seconds": round(seg["seconds"], 3), "peak_rss_mb": round(seg["peak_rss_mb"], 1)}
@@ -371,13 +397,15 @@ def figures(args: argparse.Namespace, gen: StepRun, build: StepRun, dump: StepRu
                   "ru_maxrss_children_mb": round(r["ru_maxrss_children_mb"], 1),
                   "peak_disk_mb": round(build.peak_disk_mb, 1),
                   "release_disk_mb": round(release_disk / MB, 1),
-                  "triples_per_second": round(r["triples"] / build_seconds)},
+                  "triples_per_second": round(r["triples"] / build_seconds),
+                  "cores_busy": build.cores_busy},
         "baseline": {"seconds": round(bulk_seconds, 3),
                      "peak_rss_mb": round(bulk.peak_rss_mb, 1),
                      "sampled_peak_rss_mb": round(bulk.sampled_peak_mb, 1),
                      "peak_disk_mb": round(bulk.peak_disk_mb, 1),
                      "triples": bulk.result["triples"],
                      "triples_per_second": round(bulk.result["triples"] / bulk_seconds),
+                     "cores_busy": bulk.cores_busy,
                      "dump_seconds": round(dump.call_seconds(), 3),
                      "dump_peak_rss_mb": round(dump.peak_rss_mb, 1)},
         "generate": {"seconds": round(gen.call_seconds(), 3), "peak_rss_mb": round(gen.peak_rss_mb, 1)},
@@ -408,22 +436,23 @@ def show(f: dict[str, Any]) -> None:
           f"memory, load average {m['load_average'][0]} at the start; Python {m['python']}, "
           f"pyoxigraph {m['pyoxigraph']}; {f['date']}")
     head = f"{'step / phase':<30}{'seconds':>9}{'share':>8}{'peak RSS MB':>13}{'peak disk MB':>14}" \
-           f"{'timer s':>9}"
+           f"{'timer s':>9}{'cores':>7}"
     print(head)
     print("-" * len(head))
     print(f"{'generate':<30}{f['generate']['seconds']:>9.2f}{'':>8}{f['generate']['peak_rss_mb']:>13.0f}")
     print(f"{'build (all phases)':<30}{b['seconds']:>9.2f}{'100%':>8}{b['peak_rss_mb']:>13.0f}"
-          f"{b['peak_disk_mb']:>14.0f}")
+          f"{b['peak_disk_mb']:>14.0f}{'':>9}{b.get('cores_busy', ''):>7}")
     for name, p in f["phases"].items():
         print(f"{'  ' + name:<30}{p['seconds']:>9.2f}{p['share']:>8.1%}{p['peak_rss_mb']:>13.0f}"
-              f"{p['peak_disk_mb']:>14.0f}{p['timer_seconds']:>9.2f}")
+              f"{p['peak_disk_mb']:>14.0f}{p['timer_seconds']:>9.2f}"
+              f"{p['cores_busy'] if 'cores_busy' in p else '':>7}")
     for name, p in f["outside_phases"].items():
         label = "  (before: imports, mappings)" if name == "startup" else "  (after close: publish)"
         print(f"{label:<30}{p['seconds']:>9.2f}{'':>8}{p['peak_rss_mb']:>13.0f}")
     print(f"{'baseline: dump N-Quads':<30}{base['dump_seconds']:>9.2f}{'':>8}"
           f"{base['dump_peak_rss_mb']:>13.0f}")
     print(f"{'baseline: oxigraph bulk_load':<30}{base['seconds']:>9.2f}{'':>8}{base['peak_rss_mb']:>13.0f}"
-          f"{base['peak_disk_mb']:>14.0f}")
+          f"{base['peak_disk_mb']:>14.0f}{'':>9}{base.get('cores_busy', ''):>7}")
     print(f"ratio build / bulk_load: {f['ratio']:.2f}x (1.0 would be building at the bulk loader's "
           f"speed); triples/s: build {b['triples_per_second']:,}, bulk_load {base['triples_per_second']:,}")
     print(f"peak build memory: {b['peak_rss_mb']:.0f} MB (sampled over the process tree every "
@@ -443,7 +472,8 @@ def show(f: dict[str, Any]) -> None:
           f"{est['disk_mb']:.0f} MB of disk, {est['triples']:,} triples"
           f"{'; ' + '; '.join(verdict) if verdict else ' (at or above what was measured)'}")
     print("(seconds and peaks per phase as the build announced them through its Progress; 'timer s' "
-          "is the build's own BuildReport.phases, which counts some steps under another phase)")
+          "is the build's own BuildReport.phases, which counts some steps under another phase; 'cores' "
+          "is the machine's busy CPU over the phase, of its " f"{m['cpu_count']})")
 
 
 def compare(f: dict[str, Any], other: dict[str, Any]) -> list[str]:

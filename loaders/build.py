@@ -155,10 +155,9 @@ def _load(db: Path, mappings: list[Mapping], mapped: dict[str, MappedTable], nt_
         store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=uris.concepts,
                         to_graph=vocab_graph)
     vocabulary = len(store)
-    for m in mappings:
-        if m.table in mapped:
-            store.bulk_load(path=str(nt_dir / f"{m.table}.nt"), format=ox.RdfFormat.N_TRIPLES,
-                            to_graph=ox.NamedNode(uris.graph(m.graph)))
+    store.bulk_load(whole_dumps.nquads_reader([
+        whole_dumps.GraphText(uris.graph(m.graph), nt_dir / f"{m.table}.nt")
+        for m in mappings if m.table in mapped]), format=ox.RdfFormat.N_QUADS)
     return store, vocabulary
 
 

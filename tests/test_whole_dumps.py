@@ -141,3 +141,25 @@ def test_a_computed_graph_comes_from_its_file_when_its_lines_are_the_store(
         found = {q for q in _dump_quads(dump, fmt) if graph in q}
         assert found == {triple.replace("computed", "marked" if lines == 1 else "computed")
                          .replace(" .\n", f" <{graph}>")}
+
+
+def test_one_nquads_stream_loads_what_a_load_per_graph_does(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build loads every table in one bulk load of an N-Quads stream made from the files
+    (loaders/whole_dumps.nquads_reader): the same quads as loading each file into its graph,
+    whatever the sizes of the blocks and reads (here: blocks of 7 bytes, lines across them,
+    and a last line without its newline)."""
+    monkeypatch.setattr(whole_dumps, "BLOCK", 7)
+    parts, per_graph = [], ox.Store()
+    for graph, lines in LINES.items():
+        path = tmp_path / f"{graph.rsplit('/', 1)[-1]}.nt"
+        path.write_text("\n".join(lines), encoding="utf-8")      # no newline at the end
+        per_graph.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        parts.append(whole_dumps.GraphText(graph, path))
+    reader = whole_dumps.nquads_reader(parts)
+    text = b"".join(iter(lambda: reader.read(5), b""))
+    assert text.decode().splitlines() == [f"{line[:-2]} <{g}> ."
+                                          for g, lines in LINES.items() for line in lines]
+    one_load = ox.Store()
+    one_load.bulk_load(whole_dumps.nquads_reader(parts), format=ox.RdfFormat.N_QUADS)
+    assert set(one_load) == set(per_graph) and len(one_load) == sum(map(len, LINES.values()))
