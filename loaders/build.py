@@ -321,13 +321,22 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
     release_id = releases.new_release_id()
     staging = releases.staging_dir(store_dir, release_id)
     pending: whole_dumps.Pending | None = None
+    # the tables' members of the whole-dataset dumps, written by workers as each table is
+    # mapped (the graphs of tables about people are not published in aggregates mode)
+    members = dumps.table_members(staging, uris)
+    dropped = settings.staff_publication == "aggregates"
+
+    def mapped_one(m: Mapping) -> None:
+        if not (dropped and m.describes_people):
+            members.add(whole_dumps.GraphText(uris.graph(m.graph), nt_dir / f"{m.table}.nt"))
+
     try:
         nt_dir = staging / "nt"
         nt_dir.mkdir()
         progress.start("map", total=len(paths))
         with Worker() as worker:   # its memory goes with it (loaders/worker.py)
             sources, mapped, reading = map_tables(mappings, paths, uris, codes, nt_dir, today,
-                                                  secret, worker, progress)
+                                                  secret, worker, progress, mapped_one)
         # the constraints the mapped columns decide, before the store takes the memory, in a
         # worker of their own: the mapping worker's heap is gone by then (1 GB at 20,000 schools)
         with Worker() as worker:
@@ -364,13 +373,11 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         for kept in mapped.values():
             kept.accepted = kept.accepted.iloc[:0]   # no table refers to another any more
         release_memory()
-        # The tables' graphs are final: their dumps are written from the mapped files by worker
-        # processes while the build derives, computes indicators and writes the CSV tables.
-        dropped = settings.staff_publication == "aggregates"
-        pending = dumps.start(staging, uris, [
-            whole_dumps.GraphText(uris.graph(m.graph), nt_dir / f"{m.table}.nt",
-                                  frozenset(deleted.get(uris.graph(m.graph), ())))
-            for m in mappings if m.table in mapped and not (dropped and m.describes_people)], store)
+        # The tables' graphs are final: the dump members of the tables validation took rows
+        # out of are written again without them, and the CSV tables that read only those
+        # graphs are answered by a worker while the build derives and computes indicators.
+        members.redo({graph: frozenset(lines) for graph, lines in deleted.items()})
+        pending = dumps.start(staging, uris, members, store)
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
         # Derivation and the indicators run in workers of their own, each with the store: what
@@ -461,6 +468,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
     except BaseException:
         if pending is not None:
             pending.cancel()
+        members.cancel()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:

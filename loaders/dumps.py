@@ -200,17 +200,23 @@ def reads_only(query: str, graphs: set[str], uris: Uris) -> bool:
     return inside(prepareQuery(query, initNs=prefixes(uris), base=uris.base).algebra)
 
 
-def start(release_dir: Path, uris: Uris, tables: list[whole_dumps.GraphText],
+def table_members(release_dir: Path, uris: Uris) -> whole_dumps.TableMembers:
+    """Where the tables' members of the whole-dataset dumps are written as the tables are
+    mapped (see :class:`.whole_dumps.TableMembers`)."""
+    return whole_dumps.TableMembers(Path(release_dir) / "members", prefixes(uris))
+
+
+def start(release_dir: Path, uris: Uris, members: whole_dumps.TableMembers,
           store: ox.Store | None = None) -> whole_dumps.Pending:
-    """Begin the whole-dataset dumps from the tables' N-Triples files (see :mod:`.whole_dumps`):
-    called once validation has taken out what it rejects, so that they are written while the
-    build goes on. With the ``store``, the CSV tables that read only the tables' graphs are
-    answered beside them, from a snapshot of the store."""
+    """Begin the whole-dataset dumps from the tables' ``members`` (see :mod:`.whole_dumps`):
+    called once validation has taken out what it rejects (and the members it touched are
+    being written again). With the ``store``, the CSV tables that read only the tables'
+    graphs are answered beside them, from a snapshot of the store."""
     out_dir = Path(release_dir) / DUMPS
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir()
-    graphs = {t.graph for t in tables}
+    graphs = members.graphs
     queries = () if store is None else tuple(
         q for q in table_queries() if reads_only(q.read_text(encoding="utf-8"), graphs, uris))
     early = None
@@ -218,8 +224,8 @@ def start(release_dir: Path, uris: Uris, tables: list[whole_dumps.GraphText],
         snapshot = Path(release_dir) / "snapshot"
         store.backup(str(snapshot))
         early = whole_dumps.EarlyTables(snapshot, queries, out_dir, uris.base)
-    return whole_dumps.start(tables, out_dir / NQUADS_FILE, out_dir / TRIG_FILE, prefixes(uris),
-                             Path(release_dir), early)
+    return whole_dumps.start(members, out_dir / NQUADS_FILE, out_dir / TRIG_FILE, Path(release_dir),
+                             early)
 
 
 def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str, int],
@@ -230,7 +236,7 @@ def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str
     ``counts`` are the store's triples per graph; ``pending`` the whole-dataset dumps begun by
     :func:`start` (without it, they are written from the store alone); ``computed`` the
     N-Triples files of graphs the build computed (see :meth:`whole_dumps.Pending.finish`)."""
-    pending = pending or start(release_dir, uris, [])
+    pending = pending or start(release_dir, uris, table_members(release_dir, uris))
     out_dir = Path(release_dir) / DUMPS
     pre = prefixes(uris)
     early = pending.early.queries if pending.early else ()

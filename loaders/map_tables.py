@@ -13,6 +13,7 @@ other tables refer to) comes back pickled, and the worker's heap goes with the w
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -71,11 +72,11 @@ def decide_columns(mappings: list[Mapping], mapped: dict[str, MappedTable], uris
 
 def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, codes: CodeLists,
                nt_dir: Path, today: date, secret: bytes, worker: Worker,
-               progress: Progress = SILENT
+               progress: Progress = SILENT, mapped_one: Callable[[Mapping], None] = lambda m: None
                ) -> tuple[dict[str, SourceTable], dict[str, MappedTable], float]:
     """Read and map the tables in mapping order (a table is mapped after the tables it refers
     to), in the ``worker`` process; the tables' descriptions, the mapped tables and the seconds
-    spent reading."""
+    spent reading. ``mapped_one`` is told of each table once its files are written."""
     referenced = referenced_columns(mappings)
     accepted: dict[str, pd.DataFrame] = {}
     sources: dict[str, SourceTable] = {}
@@ -92,5 +93,6 @@ def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, code
             referenced.get(m.table, []))
         accepted[m.table] = mapped[m.table].accepted
         reading += seconds
+        mapped_one(m)
         progress.advance(m.table)
     return sources, mapped, reading

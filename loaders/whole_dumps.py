@@ -7,16 +7,18 @@ triples of a table's graph are exactly the lines of the N-Triples file the mappi
 and the bulk loader read (the engine writes the canonical forms the store holds), less the
 quads that validation took out with rejected rows. So:
 
-- :func:`start` is called once validation is over. Two worker processes read the tables'
-  files, drop the removed lines, and write the first gzip member of each dump: N-Quads by
-  adding the graph to each line (bytes, no parsing), TriG through Oxigraph's parser and
-  serialiser (prefixed names, a block per graph). They run while the build derives, computes
-  indicators and writes the CSV tables on the other core.
-- :meth:`Pending.finish` is called at the end: the graphs computed in the store (ontology,
-  derived summaries, indicators, provenance: a few per cent of the triples) are read from the
-  store and appended as a second gzip member. A gzip file of several members is one stream to
-  every reader (``gzip -d``, ``zcat``, Python's ``gzip``, Oxigraph), and a TriG document may
-  declare its prefixes again between statements, so each file stays one valid document.
+- :class:`TableMembers` is handed each table as soon as it is mapped: two worker processes
+  write the table's gzip member of each dump, N-Quads by adding the graph to each line (bytes,
+  no parsing), TriG through Oxigraph's parser and serialiser (prefixed names, a block per
+  graph), on the core the mapping leaves free. Once validation is over, the members of the
+  tables it took rows out of are written again without their lines (:meth:`TableMembers.redo`)
+  and :func:`start` begins the CSV tables that need only the tables' graphs.
+- :meth:`Pending.finish` is called at the end: the tables' members are put one after the
+  other, and the graphs computed in the store (ontology, derived summaries, indicators,
+  provenance: a few per cent of the triples) are appended as a last gzip member. A gzip file
+  of several members is one stream to every reader (``gzip -d``, ``zcat``, Python's ``gzip``,
+  Oxigraph), and a TriG document may declare its prefixes again between statements, so each
+  file stays one valid document (the N-Quads are the very lines they were in one member).
 - A graph whose line count differs from the store's triple count (a mapping that writes the
   same triple twice, which the store keeps once) is not trusted: both dumps are then written
   again from the store, the slow way, so that the contents are always the store's.
@@ -27,20 +29,20 @@ The output depends only on the files and the store: the same input gives the sam
 from __future__ import annotations
 
 import io
-import json
 import pickle
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
 from zlib_ng import gzip_ng
 
 from .errors import BuildError
+from .worker import Worker
 
 BLOCK = 8 << 20          # bytes of N-Triples read at a time
 # gzip's own default level: a quarter faster than Python's 9, 4 % larger. Compressed by zlib-ng
@@ -171,26 +173,125 @@ class EarlyTables:
     base: str
 
 
+class TableMembers:
+    """The tables' members of both dumps, a gzip file per table and dump, written by two worker
+    processes (N-Quads, TriG) as each table is mapped: the mapping runs on one core and leaves
+    the other free, where these files cost a whole core for a minute and a half at 20,000
+    schools once the build had both busy. Validation may then take rows out of a table's graph:
+    :meth:`redo` writes that table's members again without their lines."""
+
+    def __init__(self, work_dir: Path, prefixes: dict[str, str]) -> None:
+        self.dir, self.prefixes = work_dir, prefixes
+        self.jobs: list[GraphText] = []       # every part sent, in order
+        self.latest: list[int] = []           # per table, in order added: its latest job
+        self.workers: tuple[Worker, Worker] | None = None
+
+    @property
+    def graphs(self) -> set[str]:
+        return {self.jobs[job].graph for job in self.latest}
+
+    def add(self, part: GraphText) -> None:
+        self.latest.append(self._send(part))
+
+    def redo(self, removed: dict[str, frozenset[bytes]]) -> None:
+        """Write again the members of the tables whose graph lost lines (graph -> lines)."""
+        for table, job in enumerate(self.latest):
+            part = self.jobs[job]
+            if removed.get(part.graph):
+                self.latest[table] = self._send(replace(part, removed=frozenset(removed[part.graph])))
+
+    def _send(self, part: GraphText) -> int:
+        if self.workers is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.workers = (Worker(), Worker())
+        job = len(self.jobs)
+        self.jobs.append(part)
+        # the part in a file: a call larger than the pipe's buffer (the lines validation
+        # removed) would wait for a busy worker to read it
+        self._file(job, "part.pickle").write_bytes(pickle.dumps(part))
+        self.workers[0].send(_write_member, "nquads", self._file(job, "part.pickle"),
+                             self._file(job, "nq.gz"), self.prefixes)
+        self.workers[1].send(_write_member, "trig", self._file(job, "part.pickle"),
+                             self._file(job, "trig.gz"), self.prefixes)
+        return job
+
+    def _file(self, job: int, kind: str) -> Path:
+        return self.dir / f"{job}.{kind}"
+
+    def finish(self) -> tuple[list[GraphText], dict[str, int], list[Path], list[Path]]:
+        """Wait for the workers: the parts of the tables (each table's latest), their lines per
+        graph, and the N-Quads and TriG member files in table order."""
+        lines: list[dict[str, int]] = []
+        if self.workers is not None:
+            try:
+                lines = [self.workers[0].answer("the N-Quads dump") for _ in self.jobs]
+                for _ in self.jobs:
+                    self.workers[1].answer("the TriG dump")
+            except Exception as err:
+                self.cancel()
+                raise BuildError(f"writing the dumps failed: {err} (nothing was published; free "
+                                 f"disk space or memory if that is what it says, and build again)"
+                                 ) from None
+            for worker in self.workers:
+                worker.close()
+            self.workers = None
+        per_graph: dict[str, int] = {}
+        for job in self.latest:
+            for graph, n in lines[job].items():
+                per_graph[graph] = per_graph.get(graph, 0) + n
+        return ([self.jobs[job] for job in self.latest], per_graph,
+                [self._file(job, "nq.gz") for job in self.latest],
+                [self._file(job, "trig.gz") for job in self.latest])
+
+    def cancel(self) -> None:
+        """Stop the workers at once (a failed build: its staging directory goes anyway)."""
+        if self.workers is not None:
+            for worker in self.workers:
+                worker.process.kill()
+                worker.close()
+            self.workers = None
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _write_member(kind: str, part_path: Path, out: Path, prefixes: dict[str, str]) -> dict[str, int]:
+    """In a TableMembers worker: one table's member of one dump; its lines per graph (N-Quads)."""
+    part: GraphText = pickle.loads(part_path.read_bytes())
+    if kind == "nquads":
+        return write_nquads([part], out)
+    write_trig([part], out, prefixes)
+    return {}
+
+
+def _concatenate(members: list[Path], path: Path) -> None:
+    """Gzip members one after the other: one gzip stream to every reader."""
+    with open(path, "wb") as out:
+        for member in members:
+            with open(member, "rb") as f:
+                shutil.copyfileobj(f, out, BLOCK)
+
+
 @dataclass
 class Pending:
-    """The first members of both dumps (and the early CSV tables), being written by worker
-    processes."""
+    """The tables' members of both dumps (TableMembers) and the early CSV tables, being written
+    by worker processes."""
 
     nquads: Path
     trig: Path
     prefixes: dict[str, str]
-    parts: list[GraphText]
-    job: Path                               # the workers' input and output files
+    members: TableMembers
+    job: Path | None = None                 # the CSV worker's input
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     early: EarlyTables | None = None
 
     def finish(self, store: ox.Store, counts: dict[str, int], work_dir: Path,
                computed: Sequence[GraphText] = ()) -> None:
-        """Append the graphs not written yet: from ``computed`` (N-Triples files the build
-        loaded into those graphs, such as the derived and indicator triples) where their lines
-        are the store's triples, else read from the store; check every written graph's lines
-        against ``counts`` (the store's triples per graph) and write the dumps from the store
-        when one does not match."""
+        """Write both dumps: the tables' members, then the graphs not written yet: from
+        ``computed`` (N-Triples files the build loaded into those graphs, such as the derived
+        and indicator triples) where their lines are the store's triples, else read from the
+        store; check every table graph's lines against ``counts`` (the store's triples per
+        graph) and write the dumps from the store when one does not match."""
         for worker in self.workers:
             _, err = worker.communicate()
             if worker.returncode != 0:
@@ -200,14 +301,16 @@ class Pending:
                                  f"is what it says, and build again)")
         if self.early is not None:
             shutil.rmtree(self.early.snapshot, ignore_errors=True)   # the worker removed it
-        lines: dict[str, int] = json.loads(self.job.with_suffix(".lines").read_text()) \
-            if self.parts else {}
-        self.job.unlink()
-        self.job.with_suffix(".lines").unlink(missing_ok=True)
-        written = {p.graph for p in self.parts}
+        if self.job is not None:
+            self.job.unlink()
+        parts, lines, nquads, trig = self.members.finish()
+        written = {p.graph for p in parts}
         if any(lines.get(g, 0) != counts.get(g, 0) for g in written):
             # a file with a triple twice, or a graph written to after validation: the store wins
-            self.parts, written = [], set()
+            written, nquads, trig = set(), [], []
+        _concatenate(nquads, self.nquads)
+        _concatenate(trig, self.trig)
+        self.members.remove()
         files: dict[str, list[GraphText]] = {}
         for part in computed:
             files.setdefault(part.graph, []).append(part)
@@ -221,7 +324,7 @@ class Pending:
             store.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
             rest.append(GraphText(graph, path))
             made.append(path)
-        append = bool(self.parts)
+        append = bool(written)
         write_nquads(rest, self.nquads, append=append)
         write_trig(rest, self.trig, self.prefixes, append=append)
         for path in made:
@@ -229,56 +332,50 @@ class Pending:
 
     def cancel(self) -> None:
         """Stop the workers at once (a failed build: its staging directory goes anyway)."""
+        self.members.cancel()
         for worker in self.workers:
             if worker.poll() is None:
                 worker.kill()
             worker.wait()
 
 
-def start(parts: list[GraphText], nquads: Path, trig: Path, prefixes: dict[str, str],
-          work_dir: Path, early: EarlyTables | None = None) -> Pending:
-    """Start writing the first member of both dumps from ``parts`` in two worker processes,
-    and the ``early`` CSV tables in a third."""
-    job = work_dir / "dumps-job.pickle"
-    with open(job, "wb") as f:
-        pickle.dump({"parts": parts, "nquads": nquads, "trig": trig, "prefixes": prefixes,
-                     "early": early}, f)
-    pending = Pending(nquads, trig, prefixes, parts, job, early=early)
-    kinds = (["nquads", "trig"] if parts else []) + (["csv"] if early else [])
-    # plain child processes with their input in a file: multiprocessing's spawn would
-    # import the caller's main module again, and a fork of a process holding an open
-    # RocksDB and threads is not safe
-    pending.workers = [subprocess.Popen([sys.executable, "-m", __name__, kind, str(job)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                       for kind in kinds]
+def start(members: TableMembers, nquads: Path, trig: Path, work_dir: Path,
+          early: EarlyTables | None = None) -> Pending:
+    """Both dumps from the tables' ``members`` (being written), and the ``early`` CSV tables
+    in a worker process."""
+    pending = Pending(nquads, trig, members.prefixes, members, early=early)
+    if early is not None:
+        pending.job = work_dir / "dumps-job.pickle"
+        with open(pending.job, "wb") as f:
+            pickle.dump({"early": early, "prefixes": members.prefixes}, f)
+        # a plain child process with its input in a file: multiprocessing's spawn would
+        # import the caller's main module again, and a fork of a process holding an open
+        # RocksDB and threads is not safe
+        pending.workers = [subprocess.Popen([sys.executable, "-m", __name__, "csv", str(pending.job)],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
     return pending
 
 
 def _work(kind: str, job_path: Path) -> None:
+    """The early CSV tables' worker (``kind`` is ``csv``)."""
+    from emis_lod.uris import Uris
+
+    from .dumps import csv_table  # dumps imports this module: imported when needed
+    from .memory import return_free_pages
+
     job = pickle.loads(job_path.read_bytes())
-    if kind == "nquads":
-        lines = write_nquads(job["parts"], job["nquads"])
-        job_path.with_suffix(".lines").write_text(json.dumps(lines))
-    elif kind == "trig":
-        write_trig(job["parts"], job["trig"], job["prefixes"])
-    else:
-        from emis_lod.uris import Uris
-
-        from .dumps import csv_table  # dumps imports this module: imported when needed
-        from .memory import return_free_pages
-
-        early: EarlyTables = job["early"]
-        store = ox.Store.read_only(str(early.snapshot))
-        for query in early.queries:
-            csv_table(store, query, early.out_dir, Uris(early.base), job["prefixes"])
-            # a sorted table's solutions (half a gigabyte for textbook provision at 20,000
-            # schools) are freed, not handed back, unless asked: this worker runs beside the
-            # derivation and indicator workers
-            return_free_pages()
-        del store
-        # the snapshot's files are hard links to files the build's compactions replace: gone
-        # with the snapshot, not kept beside the store until the end of the build
-        shutil.rmtree(early.snapshot)
+    early: EarlyTables = job["early"]
+    store = ox.Store.read_only(str(early.snapshot))
+    for query in early.queries:
+        csv_table(store, query, early.out_dir, Uris(early.base), job["prefixes"])
+        # a sorted table's solutions (half a gigabyte for textbook provision at 20,000
+        # schools) are freed, not handed back, unless asked: this worker runs beside the
+        # derivation and indicator workers
+        return_free_pages()
+    del store
+    # the snapshot's files are hard links to files the build's compactions replace: gone
+    # with the snapshot, not kept beside the store until the end of the build
+    shutil.rmtree(early.snapshot)
 
 
 if __name__ == "__main__":

@@ -35,22 +35,38 @@ class Worker:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def call(self, function: Callable[..., T], *args: Any) -> T:
-        assert self.process.stdin is not None and self.process.stdout is not None
+        self.send(function, *args)
+        return self.answer(getattr(function, "__name__", str(function)))
+
+    def send(self, function: Callable[..., Any], *args: Any) -> None:
+        """Queue a call without waiting: the worker runs its calls in the order sent, and
+        :meth:`answer` gives their answers in that order. Keep the arguments small (paths, not
+        data): a call larger than the pipe's buffer waits for the worker to read it."""
+        assert self.process.stdin is not None
         try:
             # the call in a blob of its own: a worker that cannot unpickle it answers an error
             pickle.dump(pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL),
                         self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self.process.stdin.flush()
+        except BrokenPipeError:
+            raise self._gone(getattr(function, "__name__", str(function))) from None
+
+    def answer(self, what: str = "a call") -> Any:
+        """The answer to the oldest call not answered yet (its error raised here)."""
+        assert self.process.stdout is not None
+        try:
             ok, answer = pickle.load(self.process.stdout)
-        except (EOFError, BrokenPipeError):
-            raise BuildError(
-                f"the worker process of the build ended without an answer to "
-                f"{getattr(function, '__name__', function)} (exit status {self.process.wait()}: "
-                f"killed for lack of memory?); see the capacity estimate at the start of the "
-                f"build, free memory or use a larger machine") from None
+        except EOFError:
+            raise self._gone(what) from None
         if not ok:
             raise answer
-        return answer  # type: ignore[no-any-return]
+        return answer
+
+    def _gone(self, what: str) -> BuildError:
+        return BuildError(
+            f"the worker process of the build ended without an answer to {what} (exit status "
+            f"{self.process.wait()}: killed for lack of memory?); see the capacity estimate at "
+            f"the start of the build, free memory or use a larger machine")
 
     def close(self) -> None:
         if self.process.stdin is not None:
