@@ -49,6 +49,7 @@ BLOCK = 8 << 20          # bytes of N-Triples read at a time
 # (zlib's maintained, vectorised successor; standard gzip streams): twice zlib's speed at this
 # level and a few per cent smaller, the same bytes for the same input and zlib-ng version.
 LEVEL = 6
+NICE = 10                # the table members' workers' priority (a nice increment)
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,9 @@ class TableMembers:
     def _send(self, part: GraphText) -> int:
         if self.workers is None:
             self.dir.mkdir(parents=True, exist_ok=True)
-            self.workers = (Worker(), Worker())
+            # at a low priority: they are to take the core the mapping leaves idle, not the
+            # one it runs on (three busy processes on two cores slowed the mapping by a tenth)
+            self.workers = (Worker(nice=NICE), Worker(nice=NICE))
         job = len(self.jobs)
         self.jobs.append(part)
         # the part in a file: a call larger than the pipe's buffer (the lines validation

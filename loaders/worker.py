@@ -14,6 +14,7 @@ again, and a fork of a process holding an open store and its threads is not safe
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -30,8 +31,10 @@ class Worker:
     """``with Worker() as worker: worker.call(function, *args)``: ``function`` must be importable
     by name (a module-level function), its arguments and answer picklable."""
 
-    def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", __name__],
+    def __init__(self, nice: int = 0) -> None:
+        """``nice``: a lower priority (Unix nice increment) for work that should only take a
+        core the build leaves idle."""
+        self.process = subprocess.Popen([sys.executable, "-m", __name__, str(nice)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def call(self, function: Callable[..., T], *args: Any) -> T:
@@ -114,4 +117,6 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and int(sys.argv[1]) and hasattr(os, "nice"):
+        os.nice(int(sys.argv[1]))
     _serve()
