@@ -323,7 +323,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
     pending: whole_dumps.Pending | None = None
     # the tables' members of the whole-dataset dumps, written by workers as each table is
     # mapped (the graphs of tables about people are not published in aggregates mode)
-    members = dumps.table_members(staging, uris)
+    members = dumps.dump_members(staging, uris)
     dropped = settings.staff_publication == "aggregates"
 
     def mapped_one(m: Mapping) -> None:
@@ -387,11 +387,11 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         release_memory()
         progress.start("derive")
         with Worker() as worker:
-            computed = worker.call(computed_graphs, _derive, db, uris.base, nt_dir)
+            members.add_computed(worker.call(computed_graphs, _derive, db, uris.base, nt_dir))
         mark = lap("derive", mark)
         progress.start("indicators")
         with Worker() as worker:
-            computed += worker.call(computed_graphs, _indicators, db, uris.base, nt_dir)
+            members.add_computed(worker.call(computed_graphs, _indicators, db, uris.base, nt_dir))
         store = ox.Store(str(db))
         mark = lap("indicators", mark)
         from . import provenance
@@ -426,7 +426,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         triples = sum(per_graph.values()) + _default_graph_triples(store)
         mark = lap("write", mark)
         progress.start("dumps")
-        dump_files = dumps.write_dumps(store, staging, uris, per_graph, pending, computed)
+        dump_files = dumps.write_dumps(store, staging, uris, per_graph, pending)
         pending = None
         shutil.rmtree(nt_dir)
         mark = lap("dumps", mark)

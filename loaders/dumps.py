@@ -27,7 +27,6 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +106,10 @@ def csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
     query = query_path.read_text(encoding="utf-8")
     cols = columns(query)
     name = query_path.stem
+    # read with rdflib before the query: a parse keeps frames alive in its caches, and a frame
+    # holding the solutions would see them dropped by another thread's garbage collection
+    # (pyoxigraph's solutions must be dropped by the thread that made them)
+    in_own_order = orders_itself(query, uris)
     answer = store.query(query, base_iri=uris.base, prefixes=pre, use_default_graph_as_union=True)
     if not isinstance(answer, ox.QuerySolutions):
         raise BuildError(f"{query_path}: a dump query must be a SELECT query")
@@ -115,14 +118,12 @@ def csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
         raise BuildError(f"{query_path}: '# column' comments {[c.name for c in cols]} do not "
                          f"match the SELECT variables {variables}")
     csv_path = out_dir / f"{name}.csv"
-    if orders_itself(query, uris):
-        with open(csv_path, "wb") as out:
-            answer.serialize(out, ox.QueryResultsFormat.CSV)
-    else:      # rows in the order of the first column, sorted outside the store
-        unsorted = out_dir / f"{name}.unsorted.csv"
-        with open(unsorted, "wb") as out:
-            answer.serialize(out, ox.QueryResultsFormat.CSV)
-        del answer
+    # unless the query orders its rows, they are sorted on the first column outside the store
+    unsorted = csv_path if in_own_order else out_dir / f"{name}.unsorted.csv"
+    with open(unsorted, "wb") as out:
+        answer.serialize(out, ox.QueryResultsFormat.CSV)
+    del answer
+    if not in_own_order:
         try:
             if not sort_rows(unsorted, csv_path):     # cells it cannot tell apart
                 ordered = store.query(store_order(query, variables), base_iri=uris.base,
@@ -130,6 +131,7 @@ def csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
                 assert isinstance(ordered, ox.QuerySolutions)
                 with open(csv_path, "wb") as out:
                     ordered.serialize(out, ox.QueryResultsFormat.CSV)
+                del ordered
         finally:
             unsorted.unlink()
     schema_columns = []
@@ -200,13 +202,13 @@ def reads_only(query: str, graphs: set[str], uris: Uris) -> bool:
     return inside(prepareQuery(query, initNs=prefixes(uris), base=uris.base).algebra)
 
 
-def table_members(release_dir: Path, uris: Uris) -> whole_dumps.TableMembers:
-    """Where the tables' members of the whole-dataset dumps are written as the tables are
-    mapped (see :class:`.whole_dumps.TableMembers`)."""
-    return whole_dumps.TableMembers(Path(release_dir) / "members", prefixes(uris))
+def dump_members(release_dir: Path, uris: Uris) -> whole_dumps.DumpMembers:
+    """Where the members of the whole-dataset dumps are written as the build makes their
+    parts (see :class:`.whole_dumps.DumpMembers`)."""
+    return whole_dumps.DumpMembers(Path(release_dir) / "members", prefixes(uris))
 
 
-def start(release_dir: Path, uris: Uris, members: whole_dumps.TableMembers,
+def start(release_dir: Path, uris: Uris, members: whole_dumps.DumpMembers,
           store: ox.Store | None = None) -> whole_dumps.Pending:
     """Begin the whole-dataset dumps from the tables' ``members`` (see :mod:`.whole_dumps`):
     called once validation has taken out what it rejects (and the members it touched are
@@ -229,14 +231,12 @@ def start(release_dir: Path, uris: Uris, members: whole_dumps.TableMembers,
 
 
 def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str, int],
-                pending: whole_dumps.Pending | None = None,
-                computed: Sequence[whole_dumps.GraphText] = ()) -> list[dict[str, Any]]:
+                pending: whole_dumps.Pending | None = None) -> list[dict[str, Any]]:
     """Write every dump of a release; the manifest's list: file, bytes, sha256, media type.
 
     ``counts`` are the store's triples per graph; ``pending`` the whole-dataset dumps begun by
-    :func:`start` (without it, they are written from the store alone); ``computed`` the
-    N-Triples files of graphs the build computed (see :meth:`whole_dumps.Pending.finish`)."""
-    pending = pending or start(release_dir, uris, table_members(release_dir, uris))
+    :func:`start` (without it, they are written from the store alone)."""
+    pending = pending or start(release_dir, uris, dump_members(release_dir, uris))
     out_dir = Path(release_dir) / DUMPS
     pre = prefixes(uris)
     early = pending.early.queries if pending.early else ()
@@ -247,7 +247,7 @@ def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str
             tables = [pool.submit(csv_table, store, query_path, out_dir, uris, pre)
                       for query_path in table_queries() if query_path not in early]
             try:
-                pending.finish(store, counts, Path(release_dir), computed)
+                pending.finish(store, counts, Path(release_dir))
             except BaseException:
                 for table in tables:
                     table.cancel()

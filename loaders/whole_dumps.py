@@ -7,15 +7,16 @@ triples of a table's graph are exactly the lines of the N-Triples file the mappi
 and the bulk loader read (the engine writes the canonical forms the store holds), less the
 quads that validation took out with rejected rows. So:
 
-- :class:`TableMembers` is handed each table as soon as it is mapped: two worker processes
+- :class:`DumpMembers` is handed each table as soon as it is mapped: two worker processes
   write the table's gzip member of each dump, N-Quads by adding the graph to each line (bytes,
   no parsing), TriG through Oxigraph's parser and serialiser (prefixed names, a block per
   graph), on the core the mapping leaves free. Once validation is over, the members of the
-  tables it took rows out of are written again without their lines (:meth:`TableMembers.redo`)
-  and :func:`start` begins the CSV tables that need only the tables' graphs.
-- :meth:`Pending.finish` is called at the end: the tables' members are put one after the
-  other, and the graphs computed in the store (ontology, derived summaries, indicators,
-  provenance: a few per cent of the triples) are appended as a last gzip member. A gzip file
+  tables it took rows out of are written again without their lines (:meth:`DumpMembers.redo`)
+  and :func:`start` begins the CSV tables that need only the tables' graphs. The derived and
+  indicator triples are handed over as the build computes them (the files it bulk-loads).
+- :meth:`Pending.finish` is called at the end: the members are put one after the other, the
+  tables' graphs first, then the other graphs by name, the small ones the store alone holds
+  (ontology, provenance) read from it. A gzip file
   of several members is one stream to every reader (``gzip -d``, ``zcat``, Python's ``gzip``,
   Oxigraph), and a TriG document may declare its prefixes again between statements, so each
   file stays one valid document (the N-Quads are the very lines they were in one member).
@@ -44,7 +45,7 @@ from zlib_ng import gzip_ng
 from .errors import BuildError
 from .worker import Worker
 
-BLOCK = 8 << 20          # bytes of N-Triples read at a time
+BLOCK = 1 << 20          # bytes of N-Triples read at a time
 # gzip's own default level: a quarter faster than Python's 9, 4 % larger. Compressed by zlib-ng
 # (zlib's maintained, vectorised successor; standard gzip streams): twice zlib's speed at this
 # level and a few per cent smaller, the same bytes for the same input and zlib-ng version.
@@ -174,32 +175,51 @@ class EarlyTables:
     base: str
 
 
-class TableMembers:
-    """The tables' members of both dumps, a gzip file per table and dump, written by two worker
-    processes (N-Quads, TriG) as each table is mapped: the mapping runs on one core and leaves
-    the other free, where these files cost a whole core for a minute and a half at 20,000
-    schools once the build had both busy. Validation may then take rows out of a table's graph:
-    :meth:`redo` writes that table's members again without their lines."""
+@dataclass(frozen=True)
+class Member:
+    """A part's gzip member of each dump, once written."""
+
+    part: GraphText
+    nquads: Path
+    trig: Path
+
+
+class DumpMembers:
+    """The members of both dumps, a gzip file per part (an N-Triples file) and dump, written by
+    two worker processes (N-Quads, TriG) as soon as the build has the part: a table as it is
+    mapped (the mapping runs on one core and leaves the other free; these files cost a whole
+    core for a minute and a half at 20,000 schools once the build had both busy), the derived
+    and indicator triples as they are computed. Validation may take rows out of a table's
+    graph: :meth:`redo` writes that table's members again without their lines."""
 
     def __init__(self, work_dir: Path, prefixes: dict[str, str]) -> None:
         self.dir, self.prefixes = work_dir, prefixes
         self.jobs: list[GraphText] = []       # every part sent, in order
-        self.latest: list[int] = []           # per table, in order added: its latest job
+        self.tables: list[int] = []           # per table, in order added: its latest job
+        self.computed: list[int] = []         # the jobs of computed graphs' parts
         self.workers: tuple[Worker, Worker] | None = None
+        self._own = 0                         # members the build wrote itself
 
     @property
     def graphs(self) -> set[str]:
-        return {self.jobs[job].graph for job in self.latest}
+        """The tables' graphs."""
+        return {self.jobs[job].graph for job in self.tables}
 
     def add(self, part: GraphText) -> None:
-        self.latest.append(self._send(part))
+        """A table's part."""
+        self.tables.append(self._send(part))
+
+    def add_computed(self, parts: Sequence[GraphText]) -> None:
+        """Parts of graphs the build computed in the store (trusted at the end only if their
+        lines are the graph's triples)."""
+        self.computed += [self._send(part) for part in parts]
 
     def redo(self, removed: dict[str, frozenset[bytes]]) -> None:
         """Write again the members of the tables whose graph lost lines (graph -> lines)."""
-        for table, job in enumerate(self.latest):
+        for table, job in enumerate(self.tables):
             part = self.jobs[job]
             if removed.get(part.graph):
-                self.latest[table] = self._send(replace(part, removed=frozenset(removed[part.graph])))
+                self.tables[table] = self._send(replace(part, removed=frozenset(removed[part.graph])))
 
     def _send(self, part: GraphText) -> int:
         if self.workers is None:
@@ -221,9 +241,15 @@ class TableMembers:
     def _file(self, job: int, kind: str) -> Path:
         return self.dir / f"{job}.{kind}"
 
-    def finish(self) -> tuple[list[GraphText], dict[str, int], list[Path], list[Path]]:
-        """Wait for the workers: the parts of the tables (each table's latest), their lines per
-        graph, and the N-Quads and TriG member files in table order."""
+    def own_member(self, part: GraphText) -> Member:
+        """A member the build writes itself (a graph read from the store), with its files."""
+        self._own += 1
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return Member(part, self._file(self._own, "own.nq.gz"), self._file(self._own, "own.trig.gz"))
+
+    def finish(self) -> tuple[list[Member], list[Member], dict[str, int]]:
+        """Wait for the workers: the members of the tables (each table's latest) and of the
+        computed graphs, in the order added, and the lines of each graph."""
         lines: list[dict[str, int]] = []
         if self.workers is not None:
             try:
@@ -239,12 +265,12 @@ class TableMembers:
                 worker.close()
             self.workers = None
         per_graph: dict[str, int] = {}
-        for job in self.latest:
+        for job in self.tables + self.computed:
             for graph, n in lines[job].items():
                 per_graph[graph] = per_graph.get(graph, 0) + n
-        return ([self.jobs[job] for job in self.latest], per_graph,
-                [self._file(job, "nq.gz") for job in self.latest],
-                [self._file(job, "trig.gz") for job in self.latest])
+        members = [Member(self.jobs[job], self._file(job, "nq.gz"), self._file(job, "trig.gz"))
+                   for job in self.tables + self.computed]
+        return members[:len(self.tables)], members[len(self.tables):], per_graph
 
     def cancel(self) -> None:
         """Stop the workers at once (a failed build: its staging directory goes anyway)."""
@@ -259,7 +285,7 @@ class TableMembers:
 
 
 def _write_member(kind: str, part_path: Path, out: Path, prefixes: dict[str, str]) -> dict[str, int]:
-    """In a TableMembers worker: one table's member of one dump; its lines per graph (N-Quads)."""
+    """In a DumpMembers worker: one part's member of one dump; its lines per graph (N-Quads)."""
     part: GraphText = pickle.loads(part_path.read_bytes())
     if kind == "nquads":
         return write_nquads([part], out)
@@ -277,24 +303,22 @@ def _concatenate(members: list[Path], path: Path) -> None:
 
 @dataclass
 class Pending:
-    """The tables' members of both dumps (TableMembers) and the early CSV tables, being written
-    by worker processes."""
+    """The members of both dumps (DumpMembers) and the early CSV tables, being written by
+    worker processes."""
 
     nquads: Path
     trig: Path
     prefixes: dict[str, str]
-    members: TableMembers
+    members: DumpMembers
     job: Path | None = None                 # the CSV worker's input
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     early: EarlyTables | None = None
 
-    def finish(self, store: ox.Store, counts: dict[str, int], work_dir: Path,
-               computed: Sequence[GraphText] = ()) -> None:
-        """Write both dumps: the tables' members, then the graphs not written yet: from
-        ``computed`` (N-Triples files the build loaded into those graphs, such as the derived
-        and indicator triples) where their lines are the store's triples, else read from the
-        store; check every table graph's lines against ``counts`` (the store's triples per
-        graph) and write the dumps from the store when one does not match."""
+    def finish(self, store: ox.Store, counts: dict[str, int], work_dir: Path) -> None:
+        """Write both dumps: the tables' graphs in the order of the tables, then every other
+        graph of the store in the order of their names. A graph comes from its members where
+        their lines are as many as its triples in the store (``counts``), else from the store:
+        a file with a triple twice, or a graph written to after validation, is not trusted."""
         for worker in self.workers:
             _, err = worker.communicate()
             if worker.returncode != 0:
@@ -306,32 +330,29 @@ class Pending:
             shutil.rmtree(self.early.snapshot, ignore_errors=True)   # the worker removed it
         if self.job is not None:
             self.job.unlink()
-        parts, lines, nquads, trig = self.members.finish()
-        written = {p.graph for p in parts}
-        if any(lines.get(g, 0) != counts.get(g, 0) for g in written):
-            # a file with a triple twice, or a graph written to after validation: the store wins
-            written, nquads, trig = set(), [], []
-        _concatenate(nquads, self.nquads)
-        _concatenate(trig, self.trig)
-        self.members.remove()
-        files: dict[str, list[GraphText]] = {}
-        for part in computed:
-            files.setdefault(part.graph, []).append(part)
-        rest: list[GraphText] = []
-        made: list[Path] = []
-        for graph in sorted(g for g in counts if g not in written):
-            if sum(_lines(p.path) for p in files.get(graph, [])) == counts[graph] > 0:
-                rest += files[graph]      # a file with a triple twice is not trusted
+        tables, computed, lines = self.members.finish()
+        by_graph: dict[str, list[Member]] = {}
+        for member in tables + computed:
+            by_graph.setdefault(member.part.graph, []).append(member)
+        order = list(dict.fromkeys(m.part.graph for m in tables))
+        order += sorted(g for g in counts if g not in order)
+        written: list[Member] = []
+        for graph in order:
+            if not counts.get(graph):
                 continue
-            path = work_dir / f"graph-{len(made)}.nt"
+            if lines.get(graph) == counts[graph]:
+                written += by_graph[graph]
+                continue
+            path = work_dir / "graph.nt"
             store.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-            rest.append(GraphText(graph, path))
-            made.append(path)
-        append = bool(written)
-        write_nquads(rest, self.nquads, append=append)
-        write_trig(rest, self.trig, self.prefixes, append=append)
-        for path in made:
+            member = self.members.own_member(GraphText(graph, path))
+            write_nquads([member.part], member.nquads)
+            write_trig([member.part], member.trig, self.prefixes)
             path.unlink()
+            written.append(member)
+        _concatenate([m.nquads for m in written], self.nquads)
+        _concatenate([m.trig for m in written], self.trig)
+        self.members.remove()
 
     def cancel(self) -> None:
         """Stop the workers at once (a failed build: its staging directory goes anyway)."""
@@ -342,7 +363,7 @@ class Pending:
             worker.wait()
 
 
-def start(members: TableMembers, nquads: Path, trig: Path, work_dir: Path,
+def start(members: DumpMembers, nquads: Path, trig: Path, work_dir: Path,
           early: EarlyTables | None = None) -> Pending:
     """Both dumps from the tables' ``members`` (being written), and the ``early`` CSV tables
     in a worker process."""

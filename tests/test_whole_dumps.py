@@ -61,14 +61,17 @@ def _dump_quads(path: Path, fmt: ox.RdfFormat) -> set[str]:
     return {str(q) for q in ox.parse(gzip.decompress(path.read_bytes()), format=fmt)}
 
 
-def _start(texts: list[whole_dumps.GraphText], nq: Path, trig: Path, work: Path) -> whole_dumps.Pending:
+def _start(texts: list[whole_dumps.GraphText], nq: Path, trig: Path, work: Path,
+           computed: list[whole_dumps.GraphText] | None = None) -> whole_dumps.Pending:
     """As a build does: each table's members as it is mapped, again for the tables validation
-    took lines out of, then the dumps."""
-    members = whole_dumps.TableMembers(work / "members", PREFIXES)
+    took lines out of, then the dumps, and the computed graphs' files as they are made."""
+    members = whole_dumps.DumpMembers(work / "members", PREFIXES)
     for text in texts:
         members.add(whole_dumps.GraphText(text.graph, text.path))
     members.redo({text.graph: text.removed for text in texts})
-    return whole_dumps.start(members, nq, trig, work)
+    pending = whole_dumps.start(members, nq, trig, work)
+    members.add_computed(computed or [])
+    return pending
 
 
 def _write(tmp_path: Path, store: ox.Store, texts: list[whole_dumps.GraphText],
@@ -147,8 +150,8 @@ def test_a_computed_graph_comes_from_its_file_when_its_lines_are_the_store(
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
     path.write_text(triple.replace("computed", "marked") * lines, encoding="utf-8")   # to tell
     nq, trig = tmp_path / "x.nq.gz", tmp_path / "x.trig.gz"
-    pending = _start(texts, nq, trig, tmp_path)
-    pending.finish(store, _counts(store), tmp_path, [whole_dumps.GraphText(graph, path)])
+    pending = _start(texts, nq, trig, tmp_path, [whole_dumps.GraphText(graph, path)])
+    pending.finish(store, _counts(store), tmp_path)
     for dump, fmt in ((nq, ox.RdfFormat.N_QUADS), (trig, ox.RdfFormat.TRIG)):
         found = {q for q in _dump_quads(dump, fmt) if graph in q}
         assert found == {triple.replace("computed", "marked" if lines == 1 else "computed")
