@@ -361,10 +361,16 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
                 break
             # Rows behind violations leave the store; rows that pointed at them are caught by
             # the next round (sh:class on the reference), so rejections cascade as they should.
-            # Only constraints that a removal can break need to run again.
-            removed = set(_remove_rows(store, new, mapped, deleted))
+            # Only constraints that a removal can break, and that one of the removed triples
+            # can change (loaders/revalidate.py), need to run again.
+            taken: dict[str, set[bytes]] = {}
+            removed = set(_remove_rows(store, new, mapped, taken))
             remaining = {v for v in remaining if v.focus not in removed}
-            only = may_fail_after_removal
+            for graph, lines in taken.items():
+                deleted.setdefault(graph, set()).update(lines)
+            changed = revalidate.touched_by_removal(store, (line for lines in taken.values()
+                                                            for line in lines))
+            only = lambda c, changed=changed: may_fail_after_removal(c) and changed(c)  # noqa: E731
             echo(f"SHACL rejected {sum(len(r) for r in new.values())} more rows; validating again")
         else:
             raise BuildError(f"SHACL validation still fails after {MAX_SHACL_ROUNDS} rounds of "

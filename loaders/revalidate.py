@@ -1,4 +1,5 @@
-"""Which constraints must run again once the derived summaries and indicators are in the store.
+"""Which constraints must run again once the derived summaries and indicators are in the store,
+or once a validation round has taken rejected rows out of it.
 
 The validation rounds leave a store whose every constraint has been answered. Deriving then
 only *adds* triples, in its own graphs (``graph/derived``, ``graph/indicators``). A constraint's
@@ -7,6 +8,10 @@ every other constraint would give the answer it gave before, which the report al
 running it again over millions of records (a national staff or finance table) finds nothing
 new. What the added graphs hold is read from the store (their predicates, the classes they
 type, the classes of their subjects), not assumed, so a new derived query needs no change here.
+
+Taking triples out is the mirror case: a query whose triple patterns cannot match a removed
+triple gives the answer it gave before, so a validation round after a removal runs only the
+constraints the removed triples can change (:func:`touched_by_removal`).
 
 A constraint's query is read as text, conservatively (anything that might be a predicate is
 taken as one):
@@ -175,4 +180,37 @@ def added(store: ox.Store, graphs: Iterable[str]) -> Added:
 def touched_by(store: ox.Store, graphs: Iterable[str]) -> Callable[[Any], bool]:
     """A filter of compiled constraints: True for those the triples of ``graphs`` can change."""
     facts = added(store, graphs)
+    return lambda constraint: facts.can_change(reads(constraint.sparql))
+
+
+def removed(store: ox.Store, lines: Iterable[bytes]) -> Added:
+    """What removed triples (N-Triples lines, as the build takes them out) held: their
+    predicates, the classes they typed nodes with, and the classes of their subjects (read
+    from the removed lines for a node taken out, from the store for a node that stays), each
+    with its superclasses."""
+    predicates: set[str] = set()
+    typed: set[str] = set()
+    subjects: set[str] = set()
+    for line in lines:
+        subject, predicate, rest = line.decode("utf-8").split(" ", 2)
+        predicates.add(predicate[1:-1])
+        if predicate[1:-1] == RDF_TYPE:
+            typed.add(rest.rsplit(" ", 1)[0].strip()[1:-1])
+        if subject.startswith("<"):
+            subjects.add(subject[1:-1])
+    classes = set(typed)
+    listed = sorted(subjects)
+    for i in range(0, len(listed), 500):
+        values = " ".join(f"<{s}>" for s in listed[i:i + 500])
+        classes |= _column(store, f"SELECT DISTINCT ?c WHERE {{ VALUES ?s {{ {values} }} "
+                                  f"?s <{RDF_TYPE}> ?c }}")
+    return Added(frozenset(predicates), frozenset(_with_superclasses(store, typed)),
+                 frozenset(_with_superclasses(store, classes)))
+
+
+def touched_by_removal(store: ox.Store, lines: Iterable[bytes]) -> Callable[[Any], bool]:
+    """A filter of compiled constraints: True for those that taking out the triples of these
+    N-Triples ``lines`` can change (call it once they are out: the store answers the classes of
+    the subjects that stay)."""
+    facts = removed(store, lines)
     return lambda constraint: facts.can_change(reads(constraint.sparql))

@@ -6,6 +6,7 @@ classes finds, and it skips the tables' own record constraints."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -83,3 +84,33 @@ def test_the_tables_own_record_constraints_are_not_run_again(built: BuildReport)
     records = [c for c in compiled if c.kind == "core" and any(
         c.sparql.count(f"<{E}{name}>") for name in ("FinanceLine", "TextbookProvision", "SafetyAssessment"))]
     assert records and not any(touched(c) for c in records)
+
+
+def test_after_a_removal_the_filtered_round_finds_what_the_whole_round_finds(
+        built: BuildReport, tmp_path: Path) -> None:
+    """A validation round after rows were taken out runs only the constraints the removed
+    triples can change (revalidate.touched_by_removal): here a school is taken out as the build
+    takes out a rejected row (its triples and those pointing at it), and the round finds every
+    record that pointed at it, as running every constraint a removal can break does."""
+    from emis_lod.loaders.shacl import compile_shapes
+    from emis_lod.loaders.validate import may_fail_after_removal
+
+    copy = tmp_path / "oxigraph"
+    shutil.copytree(built.release_dir / releases.OXIGRAPH, copy)
+    store = ox.Store(str(copy))
+    school = next(iter(store.query(
+        f"SELECT ?s WHERE {{ ?s a <{E}School> ; ^<{E}school> ?b . ?b a <{E}Building> }} ORDER BY ?s LIMIT 1",
+        use_default_graph_as_union=True)))[0]
+    going = list(store.quads_for_pattern(school, None, None)) + \
+        list(store.quads_for_pattern(None, None, school))
+    lines = [f"{q.subject} {q.predicate} {q.object} .".encode() for q in going]
+    for quad in going:
+        store.remove(quad)
+    changed = revalidate.touched_by_removal(store, lines)
+    everything = _run(store, may_fail_after_removal)
+    filtered = _run(store, lambda c: may_fail_after_removal(c) and changed(c))
+    assert filtered == everything
+    pointed = {q.subject.value for q in going if q.object == school}
+    assert pointed and pointed <= {k[0] for k in everything}      # the cascade is found
+    compiled = [c for c in compile_shapes(load_shapes(URIS)) if may_fail_after_removal(c)]
+    assert 0 < len([c for c in compiled if changed(c)]) < len(compiled)
