@@ -10,8 +10,9 @@ step in its own process:
    Progress writes each announcement with its time to an events file, while this process
    samples the resident memory of the build's whole process tree (the build and any children
    it starts) every ``--interval`` seconds from ``/proc`` and the size of the store directory
-   every second. Each sample is attributed to the phase running when it was taken, so every
-   phase gets its wall time, its peak RSS and its peak disk;
+   every second, with the machine's busy CPU time (``/proc/stat``). Each sample is attributed
+   to the phase running when it was taken, so every phase gets its wall time, its peak RSS,
+   its peak disk and the cores it kept busy (the bench runs alone on the machine);
 3. the baseline: the built release's triples dumped as N-Quads, then bulk-loaded by
    ``pyoxigraph.Store.bulk_load`` into an empty on-disk store, timed and sampled the same way;
 4. ratios: build / bulk load, each phase's share of the build; ``--compare OTHER.json`` (a
