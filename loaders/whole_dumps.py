@@ -21,8 +21,8 @@ quads that validation took out with rejected rows. So:
   Oxigraph), and a TriG document may declare its prefixes again between statements, so each
   file stays one valid document (the N-Quads are the very lines they were in one member).
 - A graph whose line count differs from the store's triple count (a mapping that writes the
-  same triple twice, which the store keeps once) is not trusted: both dumps are then written
-  again from the store, the slow way, so that the contents are always the store's.
+  same triple twice, which the store keeps once) is not trusted: that graph is then written
+  from the store, the slow way, so that the contents are always the store's.
 
 The output depends only on the files and the store: the same input gives the same bytes.
 """
@@ -219,7 +219,7 @@ class DumpMembers:
         for table, job in enumerate(self.tables):
             part = self.jobs[job]
             if removed.get(part.graph):
-                self.tables[table] = self._send(replace(part, removed=frozenset(removed[part.graph])))
+                self.tables[table] = self._send(replace(part, removed=removed[part.graph]))
 
     def _send(self, part: GraphText) -> int:
         if self.workers is None:
@@ -258,9 +258,7 @@ class DumpMembers:
                     self.workers[1].answer("the TriG dump")
             except Exception as err:
                 self.cancel()
-                raise BuildError(f"writing the dumps failed: {err} (nothing was published; free "
-                                 f"disk space or memory if that is what it says, and build again)"
-                                 ) from None
+                raise _dumps_failed(str(err)) from None
             for worker in self.workers:
                 worker.close()
             self.workers = None
@@ -282,6 +280,11 @@ class DumpMembers:
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _dumps_failed(detail: str) -> BuildError:
+    return BuildError(f"writing the dumps failed: {detail} (nothing was published; free disk "
+                      f"space or memory if that is what it says, and build again)")
 
 
 def _write_member(kind: str, part_path: Path, out: Path, prefixes: dict[str, str]) -> dict[str, int]:
@@ -323,9 +326,7 @@ class Pending:
             _, err = worker.communicate()
             if worker.returncode != 0:
                 self.cancel()
-                raise BuildError(f"writing the dumps failed: {err.decode('utf-8', 'replace')[-2000:]}"
-                                 f"(nothing was published; free disk space or memory if that "
-                                 f"is what it says, and build again)")
+                raise _dumps_failed(err.decode("utf-8", "replace")[-2000:].strip())
         if self.early is not None:
             shutil.rmtree(self.early.snapshot, ignore_errors=True)   # the worker removed it
         if self.job is not None:
@@ -375,13 +376,13 @@ def start(members: DumpMembers, nquads: Path, trig: Path, work_dir: Path,
         # a plain child process with its input in a file: multiprocessing's spawn would
         # import the caller's main module again, and a fork of a process holding an open
         # RocksDB and threads is not safe
-        pending.workers = [subprocess.Popen([sys.executable, "-m", __name__, "csv", str(pending.job)],
+        pending.workers = [subprocess.Popen([sys.executable, "-m", __name__, str(pending.job)],
                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
     return pending
 
 
-def _work(kind: str, job_path: Path) -> None:
-    """The early CSV tables' worker (``kind`` is ``csv``)."""
+def _early_tables(job_path: Path) -> None:
+    """The early CSV tables' worker process."""
     from emis_lod.uris import Uris
 
     from .dumps import csv_table  # dumps imports this module: imported when needed
@@ -404,6 +405,6 @@ def _work(kind: str, job_path: Path) -> None:
 
 if __name__ == "__main__":
     try:
-        _work(sys.argv[1], Path(sys.argv[2]))
+        _early_tables(Path(sys.argv[1]))
     except Exception as err:   # the build reports it: one line, not a worker's traceback
-        sys.exit(f"{sys.argv[1]} dump: {type(err).__name__}: {err}")
+        sys.exit(f"CSV tables: {type(err).__name__}: {err}")
