@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from . import __version__
-from .settings import load_settings
+from .settings import Settings, SettingsError, fit_worker_timeout, load_settings
 
 DEMO_DIR = Path("var/demo")
 
@@ -198,7 +199,8 @@ def _serve_options(f):  # type: ignore[no-untyped-def]
         click.option("--workers", type=int, default=None,
                      help="WSGI worker processes [env EMIS_LOD_WORKERS; 2]."),
         click.option("--timeout", type=int, default=None,
-                     help="Seconds before a stuck worker is restarted [env EMIS_LOD_TIMEOUT; 30]."),
+                     help="Seconds before a stuck worker is restarted, above --query-timeout + 10 "
+                     "[env EMIS_LOD_TIMEOUT; 30, raised to fit]."),
         click.option("--query-timeout", type=float, default=None,
                      help="Seconds a SPARQL query may run before its process is killed "
                      "[env EMIS_LOD_QUERY_TIMEOUT; 10]."),
@@ -218,8 +220,19 @@ def serve(store: Path, host: str | None, port: int | None, workers: int | None,
     """Serve the current release: SPARQL endpoint, /id/ and /doc/ URIs."""
     from .endpoint.server import serve as run
 
-    run(store, load_settings(host=host, port=port, workers=workers, timeout=timeout,
-                             query_timeout=query_timeout, query_workers=query_workers))
+    run(store, _server_settings(host=host, port=port, workers=workers, timeout=timeout,
+                                query_timeout=query_timeout, query_workers=query_workers))
+
+
+def _server_settings(**options: Any) -> Settings:
+    """The settings of a server: options over environment over defaults, the worker timeout
+    above the query timeout (raised to fit unless given, refused when given too low)."""
+    settings = load_settings(**options)
+    given = options.get("timeout") is not None or "EMIS_LOD_TIMEOUT" in os.environ
+    try:
+        return fit_worker_timeout(settings, timeout_given=given)
+    except SettingsError as err:
+        raise click.UsageError(str(err)) from None
 
 
 @main.command()
@@ -238,8 +251,8 @@ def demo(schools: int, seed: int, directory: Path, host: str | None, port: int |
     from .loaders.build import build as run_build
     from .progress_bars import Bars
 
-    settings = load_settings(host=host, port=port, workers=workers, timeout=timeout,
-                             query_timeout=query_timeout, query_workers=query_workers)
+    settings = _server_settings(host=host, port=port, workers=workers, timeout=timeout,
+                                query_timeout=query_timeout, query_workers=query_workers)
     public = f"http://{settings.host}:{settings.port}/"
     settings = settings.with_overrides(base_uri=public)
     source, store = directory / "source", directory / "store"

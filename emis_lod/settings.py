@@ -26,7 +26,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Interface the server listens on."),
     Setting("port", 8000, "TCP port the server listens on."),
     Setting("workers", 2, "Number of WSGI worker processes."),
-    Setting("timeout", 30, "Seconds after which the WSGI server restarts a stuck worker."),
+    Setting("timeout", 30,
+            "Seconds after which the WSGI server restarts a stuck worker; at least query_timeout "
+            "plus a margin (TIMEOUT_MARGIN), so that a query at its limit gets its 503. When only "
+            "query_timeout is raised, serve raises timeout to fit."),
     Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped."),
     Setting("query_workers", 2,
             "SPARQL query processes per WSGI worker; a query past query_timeout is killed with "
@@ -76,6 +79,32 @@ class Settings:
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given values; ``None`` means "keep the current one"."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+TIMEOUT_MARGIN = 10  # seconds past query_timeout: a free query process awaited, an answer written
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work together; the message says which and how to fix them."""
+
+
+def fit_worker_timeout(settings: Settings, timeout_given: bool) -> Settings:
+    """Settings whose worker ``timeout`` lies above ``query_timeout`` plus TIMEOUT_MARGIN.
+
+    A worker past ``timeout`` is killed by the WSGI server and its client gets a 500, while a
+    query past ``query_timeout`` gets the documented 503: the worker must outlive its query.
+    A ``timeout`` the operator did not give is raised to fit; one given too low is refused.
+    """
+    needed = int(-(-(settings.query_timeout + TIMEOUT_MARGIN) // 1))  # rounded up
+    if settings.timeout >= needed:
+        return settings
+    if timeout_given:
+        raise SettingsError(
+            f"timeout = {settings.timeout} s is not above query_timeout = "
+            f"{settings.query_timeout:g} s plus {TIMEOUT_MARGIN} s: a query at its limit would "
+            f"have its worker killed (HTTP 500) instead of its 503. Give --timeout {needed} or "
+            f"more, or a lower --query-timeout.")
+    return replace(settings, timeout=needed)
 
 
 def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -272,3 +272,26 @@ def test_the_executor_times_out_and_recovers(tmp_path) -> None:
         assert syntax.status == "syntax" and "SPARQL syntax error" in syntax.message
     finally:
         executor.close()
+
+
+def test_the_worker_outlives_its_query(tmp_path) -> None:
+    """A worker killed at gunicorn's timeout answers 500; a query at query_timeout answers 503:
+    the worker's timeout is kept above the query's plus a margin (raised to fit, or refused)."""
+    from click.testing import CliRunner
+
+    from emis_lod.cli import main
+    from emis_lod.endpoint.server import EmisServer
+    from emis_lod.settings import TIMEOUT_MARGIN, SettingsError, fit_worker_timeout
+
+    raised = fit_worker_timeout(load_settings(query_timeout=45.5), timeout_given=False)
+    assert raised.timeout == 56 and raised.timeout >= raised.query_timeout + TIMEOUT_MARGIN
+    kept = load_settings(query_timeout=5, timeout=90)
+    assert fit_worker_timeout(kept, timeout_given=True) == kept
+    with pytest.raises(SettingsError, match="--timeout 56 or more"):
+        fit_worker_timeout(load_settings(query_timeout=45.5, timeout=30), timeout_given=True)
+    assert EmisServer(tmp_path, raised).options()["timeout"] == 56
+
+    # refused before anything is opened, with the value to give
+    done = CliRunner().invoke(main, ["serve", "--store", str(tmp_path), "--timeout", "30",
+                                     "--query-timeout", "40"])
+    assert done.exit_code == 2 and "--timeout 50 or more" in done.output, done.output
