@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
-from .settings import Settings, SettingsError, fit_worker_timeout, load_settings
+from .settings import Settings, SettingsError, check_choices, fit_worker_timeout, load_settings
 
 DEMO_DIR = Path("var/demo")
 
@@ -230,9 +230,30 @@ def _server_settings(**options: Any) -> Settings:
     settings = load_settings(**options)
     given = options.get("timeout") is not None or "EMIS_LOD_TIMEOUT" in os.environ
     try:
-        return fit_worker_timeout(settings, timeout_given=given)
+        return fit_worker_timeout(check_choices(settings), timeout_given=given)
     except SettingsError as err:
         raise click.UsageError(str(err)) from None
+
+
+@main.command()
+@STORE_OPTION
+@click.option("--follow", is_flag=True,
+              help="Keep running: render each release published later too (what serve starts).")
+def render(store: Path, follow: bool) -> None:
+    """Render the heaviest documents of the current release into it, once (documents.sqlite):
+    schools, districts, regions and cubes in every format and language."""
+    from .endpoint import prerender
+    from .loaders.releases import NoRelease
+
+    settings = load_settings()
+    if follow:
+        prerender.follow(store, settings, echo=click.echo)
+        return
+    try:
+        path = prerender.render_release(store, settings, progress=prerender.print_progress)
+    except NoRelease as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"rendered: {path}" if path else "the current release's documents are already rendered")
 
 
 @main.command()

@@ -299,8 +299,13 @@ def choose(format_param: str | None, accept: str | None, offers: Sequence[Format
 
 # ------------------------------------------------------------------------ RDF serialization
 
+_SEPARATORS = re.compile("[/#]")
+
+
 def used_prefixes(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> dict[str, str]:
-    """The subset of ``prefixes`` whose namespace some IRI in ``triples`` starts with."""
+    """The subset of ``prefixes`` whose namespace some IRI in ``triples`` starts with (and is
+    longer than). A namespace ending in ``/`` or ``#`` is found by looking up each such cut of
+    an IRI, not by comparing every IRI with every namespace."""
     iris: set[str] = set()
     for t in triples:
         for term in (t.subject, t.predicate, t.object):
@@ -308,7 +313,16 @@ def used_prefixes(triples: Iterable[ox.Triple], prefixes: Mapping[str, str]) -> 
                 iris.add(term.value)
             elif isinstance(term, ox.Literal):
                 iris.add(term.datatype.value)
-    return {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) and i != ns for i in iris)}
+    cut = {ns for ns in prefixes.values() if ns.endswith(("/", "#"))}
+    found: set[str] = set()
+    for iri in iris:
+        for separator in _SEPARATORS.finditer(iri, 0, len(iri) - 1):
+            if iri[:separator.end()] in cut:
+                found.add(iri[:separator.end()])
+    others = [ns for ns in prefixes.values() if ns not in cut]
+    if others:
+        found |= {ns for ns in others if any(i.startswith(ns) and i != ns for i in iris)}
+    return {p: ns for p, ns in prefixes.items() if ns in found}
 
 
 def serialize_graph(triples: Sequence[ox.Triple], fmt: Format, *,

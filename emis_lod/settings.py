@@ -51,6 +51,11 @@ SETTINGS: tuple[Setting, ...] = (
             "plain map with no tiles, so that a page asks no other host."),
     Setting("map_attribution", "",
             "Attribution shown under the map when map_tiles is set (the tile server's terms)."),
+    Setting("prerender", "background",
+            "'background': serve renders the heaviest documents of the served release (schools, "
+            "districts, regions, cubes; every format and language) once, into the release, at a "
+            "low priority, and answers them from there; 'off': documents are rendered on request "
+            "only (a release rendered by `emis-lod render` is still answered from its file)."),
     Setting("capacity_check", "stop",
             "Before writing anything a build estimates the memory and disk it needs from the rows "
             "it read (loaders/capacity.py): 'stop' ends a build that cannot fit with what it "
@@ -74,6 +79,7 @@ class Settings:
     staff_publication: str = "records"
     map_tiles: str = ""
     map_attribution: str = ""
+    prerender: str = "background"
     capacity_check: str = "stop"
 
     def with_overrides(self, **values: Any) -> Settings:
@@ -81,11 +87,23 @@ class Settings:
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
 
+CHOICES = {"validator": ("sparql", "pyshacl"), "staff_publication": ("records", "aggregates"),
+           "prerender": ("background", "off"), "capacity_check": ("stop", "warn")}
 TIMEOUT_MARGIN = 10  # seconds past query_timeout: a free query process awaited, an answer written
 
 
 class SettingsError(ValueError):
     """Settings that cannot work together; the message says which and how to fix them."""
+
+
+def check_choices(settings: Settings) -> Settings:
+    """The settings, when each setting with a fixed set of values has one of them."""
+    for name, allowed in CHOICES.items():
+        value = getattr(settings, name)
+        if value not in allowed:
+            raise SettingsError(f"{name} = {value!r} is not one of: {', '.join(allowed)} "
+                                f"(set by --{name.replace('_', '-')} or EMIS_LOD_{name.upper()})")
+    return settings
 
 
 def fit_worker_timeout(settings: Settings, timeout_given: bool) -> Settings:

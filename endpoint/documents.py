@@ -32,8 +32,9 @@ from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.uris import TYPES, Uris
 
-from . import Release, has_query, indicator_tables, load_query, release, settings, solutions
-from .document_cache import DocumentCache
+from . import Release, document_store, has_query, indicator_tables, load_query, release, settings, solutions
+from .document_cache import DocumentCache, Memo
+from .document_store import Document
 from .figures import SchoolFigures, school_figures
 from .messages import message
 from .schema_org import coordinates, schema_org, script_json
@@ -357,26 +358,51 @@ def link_header(doc_url: str, thing: str | None) -> str:
 
 def serve_document(rel: Release, resource: Resource, suffix_format: Format | None,
                    thing: str | None = None, inbound: bool = True) -> Response:
-    """Look up, describe and render one resource in the negotiated format (once per release
-    and worker: see document_cache)."""
+    """Look up, describe and render one resource in the negotiated format: from the release's
+    pre-rendered documents when it has them (document_store), else rendered here (once per
+    release and worker: see document_cache)."""
     fmt = choose_document_format(suffix_format)
     g.response_format = fmt
     lang = choose_language() if fmt is HTML else ""
-    # an HTML page also shows its own path and query (the language links keep them)
+    vary = "Accept, Accept-Language" if fmt is HTML else "Accept"
+    stored = prerendered(rel, resource.iri, fmt, lang) if thing == resource.iri and inbound else None
+    if stored is not None:
+        return document_response(stored.body, fmt, rel, resource.doc_url, thing, suffix_format,
+                                 vary, etag=stored.etag)
+    # an HTML page also shows its own query string (the language links keep it)
     page_url = request.full_path if fmt is HTML else ""
     key = (rel.id, resource.iri, resource.query, fmt.media_type, lang, page_url, thing, inbound)
     cache = current_app.extensions.setdefault("emis-lod.documents", DocumentCache())  # per app
     body = cache.get_or_render(key, lambda: render_document(rel, resource, fmt, lang, thing, inbound))
-    vary = "Accept, Accept-Language" if fmt is HTML else "Accept"
     return document_response(body, fmt, rel, resource.doc_url, thing, suffix_format, vary)
+
+
+def prerendered(rel: Release, iri: str, fmt: Format, lang: str) -> Document | None:
+    """The release's pre-rendered document, when it has one that fits the request: a page
+    depends on the query string only through ``lang`` (its language links are relative)."""
+    if request.args and set(request.args) != {"lang"}:
+        return None
+    documents = document_store.of_release(rel.path, settings())
+    return documents.get(iri, fmt.media_type, lang) if documents is not None else None
 
 
 def render_document(rel: Release, resource: Resource, fmt: Format, lang: str,
                     thing: str | None, inbound: bool) -> bytes | str:
+    return render_body(rel, resource, lookup(rel, resource), fmt, lang, thing, inbound)
+
+
+def lookup(rel: Release, resource: Resource) -> list[ox.Triple]:
+    """The triples of the document about ``resource``; 404 when the release does not know it."""
     if not exists(rel.store, rel.prefixes, resource.iri):
         raise NotFound(f"{resource.iri} is not described in release {rel.id}. Check the key, "
                        f"or search with SPARQL at {rel.uris.sparql}.")
-    triples = describe(rel.store, rel.prefixes, resource)
+    return describe(rel.store, rel.prefixes, resource)
+
+
+def render_body(rel: Release, resource: Resource, triples: Sequence[ox.Triple], fmt: Format,
+                lang: str, thing: str | None, inbound: bool) -> bytes | str:
+    """One document from its triples: RDF in ``fmt``, or the HTML page in ``lang`` (which needs
+    a request context: the page's links are built by Flask)."""
     if fmt is not HTML:
         return render_rdf(triples, fmt, root=resource.iri, prefixes=rel.prefixes,
                           context=formats.jsonld_context(rel.uris.base),
@@ -398,24 +424,29 @@ def render_document(rel: Release, resource: Resource, fmt: Format, lang: str,
 
 
 def document_response(body: Any, fmt: Format, rel: Release, doc_url: str, thing: str | None,
-                      suffix_format: Format | None, vary: str = "Accept") -> Response:
-    """A negotiated document: alternates, release, caching, and its own URL when negotiated."""
+                      suffix_format: Format | None, vary: str = "Accept",
+                      etag: str | None = None) -> Response:
+    """A negotiated document: alternates, release, caching, and its own URL when negotiated.
+    ``etag``: the body's, when known (a pre-rendered document's), else computed here."""
     response = Response(body, content_type=fmt.content_type)
     response.headers["Vary"] = vary
     response.headers["Link"] = link_header(doc_url, thing)
     response.headers["Cache-Control"] = CACHE_CONTROL
     if suffix_format is None:
         response.headers["Content-Location"] = f"{doc_url}.{fmt.suffix}"
-    response.add_etag()
+    if etag is None:
+        response.add_etag()
+    else:
+        response.set_etag(etag)
     response.make_conditional(request)
     return response
 
 
-def named_rows(rows: Iterable[ox.QuerySolution], key: str, label: str,
-               lang: str) -> list[tuple[str, str, ox.QuerySolution]]:
+def named_rows(rows: Iterable[Any], key: str, label: str,
+               lang: str) -> list[tuple[str, str, Any]]:
     """``(iri, name in lang, first row)`` per distinct ``key``, from rows carrying all names."""
     names: dict[str, dict[str, list[str]]] = {}
-    first: dict[str, ox.QuerySolution] = {}
+    first: dict[str, Any] = {}
     for row in rows:
         iri, name = row[key].value, row[label]
         first.setdefault(iri, row)
@@ -454,9 +485,15 @@ def map_view(rel: Release, page: Page, described: Mapping[str, Any] | None,
                                  "attribution": config.map_attribution}, indent=None)}
 
 
+# what links to the pages rendered last: a page is rendered in each language in turn
+_INBOUND: Memo[list[dict[str, Any]]] = Memo(64)
+
+
 def inbound_links(rel: Release, iri: str, lang: str, page: Page) -> list[dict[str, Any]]:
     """What links to ``iri`` (beyond the document itself), named, sorted by link and name."""
-    rows = select(rel.store, "inbound", rel.prefixes, {ox.Variable("this"): ox.NamedNode(iri)})
+    rows = _INBOUND.get_or_render((rel.id, iri), lambda: [
+        {"s": r["s"], "p": r["p"], "label": r["label"]}
+        for r in select(rel.store, "inbound", rel.prefixes, {ox.Variable("this"): ox.NamedNode(iri)})])
     out = []
     for subject, name, row in named_rows(rows, "s", "label", lang):
         if subject in page.by_subject or web_href(subject) is None:

@@ -17,10 +17,13 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import load_query, solutions
+from .document_cache import Memo
 from .figures import format_decimal, format_share
 from .messages import message
 
 AREA_TYPES = ("school", "district", "region")
+# the rows of the areas a process saw last (~30 rows each): every district and region stays
+_ROWS: Memo[list[dict[str, Any]]] = Memo(1024)
 SHARE = "share"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 SCHEMA_NAME = "https://schema.org/name"
@@ -84,15 +87,23 @@ def for_page(rel: Any, iri: str, lang: str, parents: dict[str, str] | None = Non
     return None
 
 
-def _select(rel: Any, query: str, iri: str, **bound: str) -> list[ox.QuerySolution]:
+def _select(rel: Any, query: str, iri: str, **bound: str) -> list[dict[str, Any]]:
     """Rows of one of the app's queries with ``$this`` (and ``bound``) written into the text as
     IRIs: Oxigraph plans with constants in place, but joins substituted bindings only at the
-    end, which here means reading every observation of the release."""
+    end, which here means reading every observation of the release. Kept per release and
+    process (``_ROWS``): every school page of a district shows the district's and the region's
+    rows, and each page is rendered in three languages."""
     text = load_query(query)
     for name, value in {"this": iri, **bound}.items():
         text = re.sub(rf"[?$]{name}\b", str(ox.NamedNode(value)).replace("\\", "\\\\"), text)
+    return _ROWS.get_or_render((rel.id, text), lambda: _rows(rel, text))
+
+
+def _rows(rel: Any, text: str) -> list[dict[str, Any]]:
+    answer = solutions(rel.store, text, rel.prefixes)
+    names = [v.value for v in answer.variables]
     # breakdown rows (by subject and grade) are not shown on these pages
-    return [r for r in solutions(rel.store, text, rel.prefixes) if r["subject"] is None]
+    return [row for row in ({n: r[n] for n in names} for r in answer) if row["subject"] is None]
 
 
 def _labels(rel: Any, iri: str, predicate: str) -> dict[str, str]:
@@ -111,7 +122,7 @@ def _decimals(rel: Any, indicator: str) -> int:
     return int(found[0]) if found else 0
 
 
-def _value(r: ox.QuerySolution, unit: str, scale: float, lang: str, places: int) -> Value:
+def _value(r: dict[str, Any], unit: str, scale: float, lang: str, places: int) -> Value:
     return Value(_text(r["value"].value, unit, lang, places), _bar(r["value"].value, unit, scale),
                  r["observation"].value,
                  _fraction(r["numerator"].value, r["denominator"].value if r["denominator"] else None,
@@ -126,7 +137,7 @@ def _area_page(rel: Any, iri: str, type_: str, lang: str, parents: dict[str, str
     columns = [type_] + [level for level in AREA_TYPES[AREA_TYPES.index(type_) + 1:] if level in parents]
     by_level = {type_: own} | {level: _select(rel, "area_indicators", parents[level])
                                for level in columns[1:]}
-    found: dict[tuple[str, str], dict[str, ox.QuerySolution]] = {}
+    found: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for level, rows in by_level.items():
         for r in rows:
             found.setdefault((r["indicator"].value, r["period"].value), {})[level] = r
@@ -164,7 +175,7 @@ def _indicator_page(rel: Any, iri: str, lang: str) -> IndicatorTable | None:
     scale = max((float(r["value"].value) for r in regions), default=0.0)
     places = _decimals(rel, iri)
 
-    def entry(r: ox.QuerySolution) -> dict[str, Any]:
+    def entry(r: dict[str, Any]) -> dict[str, Any]:
         area = r["area"].value
         return {"name": _pick(_labels(rel, area, SCHEMA_NAME), lang, area), "href": area,
                 "value": _value(r, unit, scale, lang, places), "schools": r["schools"].value}

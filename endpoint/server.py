@@ -4,10 +4,15 @@ Workers are separate processes (``settings.workers``); each one builds the appli
 fork and opens the release READ-ONLY on its first request, so no database handle crosses a fork.
 Sync workers: a request that runs past ``settings.timeout`` seconds gets its worker restarted, the
 last line of defence against a runaway query. Put a buffering proxy (nginx) in front in production.
+
+With ``prerender = background`` the arbiter also starts one low-priority process that renders the
+heaviest documents of the served release into it (``prerender.follow``), and stops it on exit.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +29,28 @@ class EmisServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, store_dir: Path, settings: Settings) -> None:
         self.store_dir = Path(store_dir)
         self.settings = settings
+        self.renderer: Any = None   # the background renderer (a forked process) when started
         super().__init__()
+
+    def start_renderer(self, _arbiter: Any = None) -> None:
+        if self.settings.prerender != "background":
+            return
+        renderer = multiprocessing.get_context("fork").Process(
+            target=_render_in_background, args=(self.store_dir, self.settings),
+            name="emis-lod-render", daemon=False)
+        renderer.start()
+        self.renderer = renderer
+
+    def stop_renderer(self, _arbiter: Any = None) -> None:
+        if self.renderer is None:
+            return
+        try:  # the arbiter may have reaped it already (it waits for any child)
+            self.renderer.terminate()
+            self.renderer.join(timeout=10)
+            if self.renderer.is_alive():
+                self.renderer.kill()
+        except (OSError, ValueError):
+            pass
 
     def options(self) -> dict[str, Any]:
         s = self.settings
@@ -43,6 +69,8 @@ class EmisServer(BaseApplication):  # type: ignore[misc]
             # gunicorn 23+ opens a control socket at one fixed path per user: several servers
             # on one machine (tests, replicas) would share it and stall each other's shutdown.
             "control_socket_disable": True,
+            "on_starting": self.start_renderer,
+            "on_exit": self.stop_renderer,
         }
 
     def load_config(self) -> None:
@@ -54,6 +82,14 @@ class EmisServer(BaseApplication):  # type: ignore[misc]
         from . import create_app
 
         return create_app(self.store_dir, self.settings)
+
+
+def _render_in_background(store_dir: Path, settings: Settings) -> None:
+    from . import prerender
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C stops the arbiter, which stops us
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    prerender.follow(store_dir, settings, echo=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def serve(store_dir: Path, settings: Settings) -> None:

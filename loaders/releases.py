@@ -4,6 +4,8 @@
       releases/<release-id>/oxigraph/      the Oxigraph database of the release
       releases/<release-id>/manifest.json  base URI, build time, per-table accounting
       releases/<release-id>/rejections.csv rows that did not load, with file:row:column and reason
+      releases/<release-id>/documents.sqlite  its heaviest documents pre-rendered (added after
+                                           the build, once, by the renderer: endpoint/prerender.py)
       current -> releases/<release-id>     what is served
       history.json                         the publish history: a stack of release ids
       .lock                                one publish or rollback at a time (flock)
@@ -39,6 +41,7 @@ MANIFEST = "manifest.json"
 OXIGRAPH = "oxigraph"
 REJECTIONS = "rejections.csv"
 VALIDATION = "validation.ttl"
+DOCUMENTS = "documents.sqlite"
 HISTORY = "history.json"
 LOCK = ".lock"
 BUILD_LOCK = ".build-lock"

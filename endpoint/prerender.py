@@ -1,0 +1,132 @@
+"""Renders, once per release, every document of the heavy resource types into the release's
+``documents.sqlite`` (``document_store.py``), so that a worker answers them with one read.
+
+Which types: those whose document joins many other resources (a school's carries its
+enrolment, money, textbooks, staff, buildings and indicators; a district's or a region's page
+its schools, map and indicator table; a cube's page its observations). Rendered live they cost
+tens of milliseconds each; the records (a finance line, a staff post, an observation...) are
+their own few triples, rendered live in about a millisecond, and too many (millions at national
+scale) to render ahead.
+
+Each resource is described once and rendered in every format and, for the HTML page, in every
+language, by the very functions a live request calls (``documents.render_body``), inside a
+request context for the document's URL: the stored bytes are the live bytes (a test compares
+them), and their ETag is the one a live answer computes.
+
+``emis-lod render --store DIR`` renders the current release in the foreground (on a build
+machine, before the release is shipped); ``emis-lod serve`` starts ``render --follow``
+beside its workers, at a low priority: it renders the served release if it has no documents
+yet, and each release published later. Until a release's file is complete, workers render
+live. An interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Flask, g
+from werkzeug.http import generate_etag
+
+from emis_lod.formats import DOCUMENT_FORMATS, HTML
+from emis_lod.loaders import releases
+from emis_lod.settings import Settings
+
+from . import EXTENSION, Release, ReleaseHolder, create_app
+from . import document_store as store_module
+from .browse import LIST_TYPES
+from .documents import LANGUAGES, RDF_TYPE, lookup, render_body, thing_resource
+
+PRERENDERED_TYPES = ("school", "district", "region", "cube")
+FOLLOW_EVERY = 5.0   # seconds between two looks at which release is served
+NICE = 10            # the background renderer yields the cores to the workers
+
+
+def things(rel: Release, type_: str) -> list[str]:
+    """The keys of every resource of a type in the release (instances of its class)."""
+    cls = ox.NamedNode(rel.uris.vocab + LIST_TYPES[type_].cls)
+    keys = set()
+    for quad in rel.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), cls):
+        split = rel.uris.split_id(quad.subject.value) if isinstance(quad.subject, ox.NamedNode) \
+            else None
+        if split is not None and split[0] == type_:
+            keys.add(split[1])
+    return sorted(keys)
+
+
+def variants(app: Flask, rel: Release, type_: str, key: str
+             ) -> list[tuple[str, str, bytes, str]]:
+    """Every document of one resource: ``(media type, language, body, ETag)``."""
+    resource = thing_resource(rel.uris, type_, key)
+    triples = lookup(rel, resource)
+    out = []
+    path = "/" + resource.doc_url[len(rel.uris.base):]
+    for fmt in DOCUMENT_FORMATS:
+        for lang in (LANGUAGES if fmt is HTML else ("",)):
+            with app.test_request_context(path):
+                setattr(g, EXTENSION, rel)
+                body = render_body(rel, resource, triples, fmt, lang, resource.iri, True)
+            data = body.encode("utf-8") if isinstance(body, str) else body
+            out.append((fmt.media_type, lang, data, generate_etag(data)))
+    return out
+
+
+def render_release(store_dir: Path, settings: Settings,
+                   progress: Callable[[str, int, int], None] | None = None,
+                   keep_going: Callable[[], bool] = lambda: True) -> Path | None:
+    """Render the documents of the current release; returns the file, or None when it was
+    already there (or ``keep_going`` said stop: the partial file is resumed next time)."""
+    release_dir = releases.current_release(store_dir)
+    if store_module.DocumentStore.open(release_dir, settings) is not None:
+        return None
+    app = create_app(store_dir, settings)
+    holder: ReleaseHolder = app.extensions[EXTENSION]
+    rel = holder.get()
+    writer = store_module.DocumentWriter(release_dir, settings)
+    try:
+        done = writer.done()
+        counts: dict[str, int] = {}
+        for type_ in PRERENDERED_TYPES:
+            keys = things(rel, type_)
+            counts[type_] = len(keys)
+            for number, key in enumerate(keys, 1):
+                iri = rel.uris.id(type_, key)
+                if iri in done:
+                    continue
+                if not keep_going():
+                    return None
+                writer.add(iri, variants(app, rel, type_, key))
+                if progress:
+                    progress(type_, number, len(keys))
+        return writer.finish(counts)
+    finally:
+        writer.close()
+
+
+def follow(store_dir: Path, settings: Settings, echo: Callable[[str], None]) -> None:
+    """Render each release served, as it is published, until the parent process goes."""
+    os.nice(NICE)
+    parent = os.getppid()
+
+    def parent_alive() -> bool:
+        return os.getppid() == parent
+
+    while parent_alive():
+        try:
+            started = time.monotonic()
+            path = render_release(store_dir, settings, keep_going=parent_alive)
+            if path is not None:
+                echo(f"rendered the documents of {path.parent.name} in "
+                     f"{time.monotonic() - started:.0f} s: {path}")
+        except releases.NoRelease:
+            pass
+        time.sleep(FOLLOW_EVERY)
+
+
+def print_progress(type_: str, number: int, total: int) -> None:
+    if number == total or number % 500 == 0:
+        print(f"  {type_}: {number}/{total}", file=sys.stderr, flush=True)
