@@ -239,7 +239,9 @@ def _server_settings(**options: Any) -> Settings:
 @STORE_OPTION
 @click.option("--follow", is_flag=True,
               help="Keep running: render each release published later too (what serve starts).")
-def render(store: Path, follow: bool) -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="the machine's cores", help="Processes that render.")
+def render(store: Path, follow: bool, processes: int) -> None:
     """Render the heaviest documents of the current release into it, once (documents.sqlite):
     schools, districts, regions and cubes in every format and language."""
     from .endpoint import prerender
@@ -250,7 +252,8 @@ def render(store: Path, follow: bool) -> None:
         prerender.follow(store, settings, echo=click.echo)
         return
     try:
-        path = prerender.render_release(store, settings, progress=prerender.print_progress)
+        path = prerender.render_release(store, settings, progress=prerender.print_progress,
+                                        processes=processes)
     except NoRelease as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"rendered: {path}" if path else "the current release's documents are already rendered")

@@ -330,7 +330,8 @@ def serialize_graph(triples: Sequence[ox.Triple], fmt: Format, *,
     """Triples in one of :data:`RDF_FORMATS` (JSON-LD here is pyoxigraph's expanded form)."""
     if fmt.rdf_format is None or fmt.kind != "rdf":
         raise ValueError(f"{fmt.label} is not an RDF graph format")
-    used = used_prefixes(triples, prefixes) if prefixes else None
+    lines = fmt.rdf_format in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)  # no prefixes
+    used = used_prefixes(triples, prefixes) if prefixes and not lines else None
     out = ox.serialize(triples, format=fmt.rdf_format, prefixes=used)
     assert out is not None
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -116,6 +117,18 @@ def solutions(store: ox.Store, query: str, prefixes: Mapping[str, str] | None = 
                          **options)
     assert isinstance(result, ox.QuerySolutions), "a SELECT query was expected"
     return result
+
+
+def with_constants(text: str, bindings: Mapping[str, Any]) -> str:
+    """A query's text with ``?name``/``$name`` written as the given terms (IRIs).
+
+    Oxigraph plans a query with its constants in place, while pyoxigraph's ``substitutions``
+    are joined in at the end for some patterns: a district's map query (a path with two
+    alternatives from the district) read every school of every district, 1.2 s at 20,000 schools
+    instead of 30 ms. A variable written so must not be projected."""
+    for name, term in bindings.items():
+        text = re.sub(rf"[?$]{name}\b", str(term).replace("\\", "\\\\"), text)
+    return text
 
 
 @cache

@@ -51,6 +51,10 @@ def fingerprint(settings: Settings) -> str:
     return hashlib.sha256(json.dumps([__version__, shown], sort_keys=True).encode()).hexdigest()[:16]
 
 
+def compress(body: bytes) -> bytes:
+    return zlib_ng.compress(body, COMPRESSION_LEVEL)
+
+
 def path_of(release_dir: Path) -> Path:
     return Path(release_dir) / releases.DOCUMENTS
 
@@ -116,11 +120,15 @@ class DocumentWriter:
 
     def add(self, iri: str, variants: Iterable[tuple[str, str, bytes, str]]) -> None:
         """Every variant of one resource: ``(media type, language, body, ETag)``."""
+        self.add_compressed(iri, [(media, lang, compress(body), etag)
+                                  for media, lang, body, etag in variants])
+
+    def add_compressed(self, iri: str, variants: Iterable[tuple[str, str, bytes, str]]) -> None:
+        """The same, each body already compressed (by the process that rendered it)."""
         with self.connection:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
-                [(iri, media, lang, zlib_ng.compress(body, COMPRESSION_LEVEL), etag)
-                 for media, lang, body, etag in variants])
+                [(iri, media, lang, body, etag) for media, lang, body, etag in variants])
 
     def finish(self, counts: dict[str, int]) -> Path:
         with self.connection:

@@ -32,7 +32,17 @@ from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.uris import TYPES, Uris
 
-from . import Release, document_store, has_query, indicator_tables, load_query, release, settings, solutions
+from . import (
+    Release,
+    document_store,
+    has_query,
+    indicator_tables,
+    load_query,
+    release,
+    settings,
+    solutions,
+    with_constants,
+)
 from .document_cache import DocumentCache, Memo
 from .document_store import Document
 from .figures import SchoolFigures, school_figures
@@ -95,8 +105,10 @@ def construct(store: ox.Store, query: str, prefixes: Mapping[str, str],
 
 def select(store: ox.Store, query: str, prefixes: Mapping[str, str],
            bindings: dict[ox.Variable, Any]) -> list[ox.QuerySolution]:
-    """The rows of one of the app's SELECT queries, over the union of all graphs."""
-    return list(solutions(store, load_query(query), prefixes, substitutions=bindings))
+    """The rows of one of the app's SELECT queries, over the union of all graphs, with the
+    bindings written into it as constants (see ``with_constants``)."""
+    text = with_constants(load_query(query), {v.value: term for v, term in bindings.items()})
+    return list(solutions(store, text, prefixes))
 
 
 def exists(store: ox.Store, prefixes: Mapping[str, str], iri: str) -> bool:

@@ -9,14 +9,13 @@ the same in a text browser or a screen reader (the number is always printed besi
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import load_query, solutions
+from . import load_query, solutions, with_constants
 from .document_cache import Memo
 from .figures import format_decimal, format_share
 from .messages import message
@@ -89,13 +88,11 @@ def for_page(rel: Any, iri: str, lang: str, parents: dict[str, str] | None = Non
 
 def _select(rel: Any, query: str, iri: str, **bound: str) -> list[dict[str, Any]]:
     """Rows of one of the app's queries with ``$this`` (and ``bound``) written into the text as
-    IRIs: Oxigraph plans with constants in place, but joins substituted bindings only at the
-    end, which here means reading every observation of the release. Kept per release and
+    IRIs (``with_constants``: substituted, they would read every observation). Kept per release and
     process (``_ROWS``): every school page of a district shows the district's and the region's
     rows, and each page is rendered in three languages."""
-    text = load_query(query)
-    for name, value in {"this": iri, **bound}.items():
-        text = re.sub(rf"[?$]{name}\b", str(ox.NamedNode(value)).replace("\\", "\\\\"), text)
+    text = with_constants(load_query(query),
+                          {name: ox.NamedNode(value) for name, value in {"this": iri, **bound}.items()})
     return _ROWS.get_or_render((rel.id, text), lambda: _rows(rel, text))
 
 

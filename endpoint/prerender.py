@@ -22,10 +22,12 @@ live. An interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -77,9 +79,10 @@ def variants(app: Flask, rel: Release, type_: str, key: str
 
 def render_release(store_dir: Path, settings: Settings,
                    progress: Callable[[str, int, int], None] | None = None,
-                   keep_going: Callable[[], bool] = lambda: True) -> Path | None:
+                   keep_going: Callable[[], bool] = lambda: True, processes: int = 1) -> Path | None:
     """Render the documents of the current release; returns the file, or None when it was
-    already there (or ``keep_going`` said stop: the partial file is resumed next time)."""
+    already there (or ``keep_going`` said stop: the partial file is resumed next time).
+    With ``processes`` > 1, that many processes render and this one writes."""
     release_dir = releases.current_release(store_dir)
     if store_module.DocumentStore.open(release_dir, settings) is not None:
         return None
@@ -89,22 +92,49 @@ def render_release(store_dir: Path, settings: Settings,
     writer = store_module.DocumentWriter(release_dir, settings)
     try:
         done = writer.done()
-        counts: dict[str, int] = {}
-        for type_ in PRERENDERED_TYPES:
-            keys = things(rel, type_)
-            counts[type_] = len(keys)
-            for number, key in enumerate(keys, 1):
-                iri = rel.uris.id(type_, key)
-                if iri in done:
-                    continue
+        counts = {type_: things(rel, type_) for type_ in PRERENDERED_TYPES}
+        todo = [(type_, key) for type_, keys in counts.items() for key in keys
+                if rel.uris.id(type_, key) not in done]
+        with contextlib.ExitStack() as stack:
+            if processes > 1:
+                pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(
+                    processes, initializer=_start_renderer, initargs=(Path(store_dir), settings)))
+                rendered: Iterator[list[Row]] = pool.imap(_render_one, todo, chunksize=4)
+            else:
+                rendered = (_compressed(variants(app, rel, *item)) for item in todo)
+            numbers = {type_: len(keys) - sum(1 for t, _ in todo if t == type_)
+                       for type_, keys in counts.items()}
+            for (type_, key), rows in zip(todo, rendered, strict=True):
                 if not keep_going():
                     return None
-                writer.add(iri, variants(app, rel, type_, key))
+                writer.add_compressed(rel.uris.id(type_, key), rows)
+                numbers[type_] += 1
                 if progress:
-                    progress(type_, number, len(keys))
-        return writer.finish(counts)
+                    progress(type_, numbers[type_], len(counts[type_]))
+        return writer.finish({type_: len(keys) for type_, keys in counts.items()})
     finally:
         writer.close()
+
+
+Row = tuple[str, str, bytes, str]
+_worker: tuple[Flask, Release] | None = None
+
+
+def _start_renderer(store_dir: Path, settings: Settings) -> None:
+    """In a rendering process: its own application, on its own read-only store."""
+    global _worker
+    os.nice(NICE)
+    app = create_app(store_dir, settings)
+    _worker = (app, app.extensions[EXTENSION].get())
+
+
+def _render_one(item: tuple[str, str]) -> list[Row]:
+    assert _worker is not None
+    return _compressed(variants(*_worker, *item))
+
+
+def _compressed(rows: list[Row]) -> list[Row]:
+    return [(media, lang, store_module.compress(body), etag) for media, lang, body, etag in rows]
 
 
 def follow(store_dir: Path, settings: Settings, echo: Callable[[str], None]) -> None:
