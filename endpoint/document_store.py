@@ -94,6 +94,12 @@ class DocumentStore:
             return None
         return Document(zlib_ng.decompress(row[0]), row[1])
 
+    def has(self, iri: str) -> bool:
+        """True when the release's documents include ``iri``'s (then it exists)."""
+        with self._lock:
+            return self._connection.execute("SELECT 1 FROM documents WHERE iri = ? LIMIT 1",
+                                            (iri,)).fetchone() is not None
+
     def close(self) -> None:
         self._connection.close()
 

@@ -97,8 +97,8 @@ def thing_resource(uris: Uris, type_: str, key: str) -> Resource:
 def construct(store: ox.Store, query: str, prefixes: Mapping[str, str],
               bindings: dict[ox.Variable, Any]) -> list[ox.Triple]:
     """The triples of one of the app's CONSTRUCT queries, over the union of all graphs."""
-    results = store.query(load_query(query), prefixes=dict(prefixes),
-                          use_default_graph_as_union=True, substitutions=bindings)
+    text = with_constants(load_query(query), {v.value: term for v, term in bindings.items()})
+    results = store.query(text, prefixes=dict(prefixes), use_default_graph_as_union=True)
     assert isinstance(results, ox.QueryTriples), query
     return list(results)
 
@@ -113,9 +113,8 @@ def select(store: ox.Store, query: str, prefixes: Mapping[str, str],
 
 def exists(store: ox.Store, prefixes: Mapping[str, str], iri: str) -> bool:
     """True when the store has any triple about ``iri`` (in any graph)."""
-    return bool(store.query(load_query("ask"), prefixes=dict(prefixes),
-                            use_default_graph_as_union=True,
-                            substitutions={ox.Variable("this"): ox.NamedNode(iri)}))
+    return bool(store.query(with_constants(load_query("ask"), {"this": ox.NamedNode(iri)}),
+                            prefixes=dict(prefixes), use_default_graph_as_union=True))
 
 
 def describe(store: ox.Store, prefixes: Mapping[str, str], resource: Resource) -> list[ox.Triple]:
@@ -525,7 +524,9 @@ def resolve(rel: Release, name: str, make: Any) -> tuple[Resource, Format | None
     stem, suffix_format = formats.split_suffix(name, DOCUMENT_FORMATS)
     if suffix_format is not None:
         candidate = make(stem)
-        if exists(rel.store, rel.prefixes, candidate.iri):
+        documents = document_store.of_release(rel.path, settings())
+        if (documents is not None and documents.has(candidate.iri)) or \
+                exists(rel.store, rel.prefixes, candidate.iri):
             return candidate, suffix_format
         if exists(rel.store, rel.prefixes, make(name).iri):
             return make(name), None

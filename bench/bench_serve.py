@@ -1,0 +1,440 @@
+"""Benchmark: documents and documented queries of ``emis-lod serve`` next to ``oxigraph
+serve-read-only`` on a copy of the same store, in the same run.
+
+Run on demand (``make bench-serve`` or ``python bench/bench_serve.py --schools 20000``); it is
+not a test and asserts nothing. Every figure comes from this run on this machine:
+
+1. a release of N schools: ``--store DIR`` reuses one, else the demo export is generated and
+   built into ``--workdir`` (reused when it is already there); ``emis-lod render`` (timed)
+   renders its heaviest documents once, as ``serve`` does in the background, unless done;
+2. the peer: the release's Oxigraph directory copied once (``workdir/peer-store``) and served
+   by ``oxigraph serve-read-only --union-default-graph`` (PyPI ``oxigraph``, the database's
+   own HTTP server); ``emis-lod serve`` with its defaults (2 workers) on the release;
+3. documents, driven by ``wrk`` (Debian; ``make bench-tools`` installs it) with 4 connections:
+   *cold*, every school once in a random order (``bench/wrk_paths.lua`` stops a connection's
+   thread at the end of its slice, so no document is asked twice; each format is a document of
+   its own, so each run is cold) for at most ``--duration`` seconds; *hot*, 50 schools over and
+   over. The peer answers one CONSTRUCT per school: ``own``, the school's own triples
+   (``CONSTRUCT WHERE { <school> ?p ?o }``), and ``document``, the query our school documents
+   are made from (``endpoint/queries/school.rq``), so the same triples as ours. Then a sample
+   of the other types (districts, regions and records, ``--per-type``), cold, in JSON-LD,
+   Turtle and HTML: the records are rendered on request, not ahead;
+4. the describe and page queries of a school, a district, a region, an observation and a
+   building, timed in-process (``emis_lod.endpoint.page_costs``): their growth
+   between two sizes is what "per-document cost independent of the store" means
+   (``--compare OTHER.json``);
+5. the documented queries (``docs/queries/*.rq``) through ``/sparql`` (its default
+   ``query_timeout``) and through the peer.
+
+Prints req/s, p50, p99 and the ratio to the peer per format, then the query times; ``--json
+FILE`` writes them all, ``--show FILE`` prints a saved run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = Path(__file__).resolve().parent / "wrk_paths.lua"
+QUERIES = ROOT / "docs" / "queries"
+BASE = "http://127.0.0.1:8000/"  # the base a bench release is built with
+PEER_TIMEOUT = 60                 # seconds the peer may spend on a documented query
+HOT_SCHOOLS = 50
+OTHER_TYPES = ("district", "region", "building", "observation", "finance", "staff", "enrolment")
+
+
+@dataclass
+class Run:
+    """One wrk run: who answered, which documents, how fast."""
+
+    server: str
+    what: str
+    state: str
+    requests: int = 0
+    seconds: float = 0.0
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p90_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    errors: int = 0
+    bytes_per_answer: int = 0
+    ratio: dict[str, float] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------ the release and the peer
+
+def release_dir(store: Path) -> Path:
+    current = store / "current"
+    if current.exists():
+        return current.resolve()
+    done = sorted(p for p in (store / "releases").iterdir() if (p / "manifest.json").exists())
+    if not done:
+        raise SystemExit(f"{store} has no complete release")
+    return done[-1]
+
+
+def ensure_release(args: argparse.Namespace) -> Path:
+    if args.store:
+        return args.store
+    store = args.workdir / "store"
+    if (store / "current").exists():
+        return store
+    source = args.workdir / "source"
+    if not (source / "schools.csv").exists():
+        _run([sys.executable, "-m", "emis_lod.cli", "generate", "--schools", str(args.schools),
+              "--seed", str(args.seed), "--out", str(source)])
+    _run([sys.executable, "-m", "emis_lod.cli", "build", "--source", str(source), "--store",
+          str(store), "--base-uri", BASE, "--quiet"])
+    return store
+
+
+def peer_copy(release: Path, workdir: Path) -> Path:
+    """A copy of the release's store for the peer (made once per release)."""
+    target = workdir / "peer-store"
+    marker = target / "emis-lod-release"
+    if marker.exists() and marker.read_text() == release.name:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(release / "oxigraph", target)
+    marker.write_text(release.name)
+    return target
+
+
+def _run(cmd: list[str]) -> None:
+    print("$", " ".join(cmd), file=sys.stderr, flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=30):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {seconds} s")
+
+
+def oxigraph_command() -> str:
+    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(found).exists():
+        raise SystemExit("the peer server is missing: pip install oxigraph (make bench-tools)")
+    return found
+
+
+class Servers:
+    """``emis-lod serve`` and the peer, started together and stopped together."""
+
+    def __init__(self, store: Path, peer_store: Path, workers: int) -> None:
+        self.ours_port, self.peer_port = free_port(), free_port()
+        self.ours = f"http://127.0.0.1:{self.ours_port}"
+        self.peer = f"http://127.0.0.1:{self.peer_port}"
+        log = open(os.devnull, "wb")  # noqa: SIM115 - kept for the servers' lifetime
+        self.procs = [
+            subprocess.Popen([sys.executable, "-m", "emis_lod.cli", "serve", "--store", str(store),
+                              "--port", str(self.ours_port), "--workers", str(workers)],
+                             stdout=log, stderr=log, start_new_session=True),
+            subprocess.Popen([oxigraph_command(), "serve-read-only", "--location", str(peer_store),
+                              "--bind", f"127.0.0.1:{self.peer_port}", "--union-default-graph",
+                              "--timeout-s", str(PEER_TIMEOUT)],
+                             stdout=log, stderr=log, start_new_session=True),
+        ]
+
+    def __enter__(self) -> Servers:
+        wait_for(self.ours + "/void")
+        wait_for(self.peer + "/query?query=" + urllib.parse.quote("ASK {}"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+# ------------------------------------------------------------------------ what is asked
+
+def resource_iris(store: Path, types: list[str], cap: int, seed: int) -> dict[str, list[str]]:
+    """The IRIs of every school and of up to ``cap`` random resources of each other type."""
+    from emis_lod.endpoint import create_app
+    from emis_lod.endpoint.prerender import things
+    from emis_lod.settings import load_settings
+
+    rel = create_app(store, load_settings()).extensions["emis_lod"].get()
+    rng = random.Random(seed)
+    out = {}
+    for type_ in ["school", *types]:
+        keys = things(rel, type_)
+        if type_ != "school" and len(keys) > cap:
+            keys = rng.sample(keys, cap)
+        out[type_] = [rel.uris.id(type_, key) for key in keys]
+    return out
+
+
+def render_documents(store: Path) -> float:
+    """``emis-lod render`` (timed): the release's heaviest documents, once, before the runs."""
+    started = time.monotonic()
+    _run([sys.executable, "-m", "emis_lod.cli", "render", "--store", str(store)])
+    return round(time.monotonic() - started, 1)
+
+
+def peer_queries(iris: list[str], kind: str) -> list[str]:
+    """The peer's path per school: its own triples, or the document query of ours."""
+    from emis_lod.endpoint import load_query
+    from emis_lod.namespaces import prefixes
+    from emis_lod.uris import Uris
+
+    if kind == "own":
+        template = "CONSTRUCT WHERE { <%s> ?p ?o }"
+    else:
+        header = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes(Uris(BASE)).items())
+        template = header + load_query("school").replace("%", "%%").replace("?this", "<%s>")
+    return ["/query?query=" + urllib.parse.quote(template % iri) for iri in iris]
+
+
+def doc_paths(iris: list[str]) -> list[str]:
+    return ["/" + iri[len(BASE):].replace("id/", "doc/", 1) for iri in iris]
+
+
+# ------------------------------------------------------------------------ driving wrk
+
+def wrk(base: str, paths: list[str], headers: dict[str, str], *, loop: bool, seconds: float,
+        connections: int, threads: int, workdir: Path) -> dict[str, Any]:
+    listing = workdir / "paths.txt"
+    listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+           "--timeout", "30s", "-s", str(LUA), base, "--", str(listing), str(threads),
+           "loop" if loop else "once", *(f"{k}: {v}" for k, v in headers.items())]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    for line in done.stdout.splitlines():
+        if line.startswith("WRK-JSON "):
+            return dict(json.loads(line[len("WRK-JSON "):]))
+    raise SystemExit(f"wrk printed no summary:\n{done.stdout}\n{done.stderr}")
+
+
+def measure(server: str, what: str, state: str, base: str, paths: list[str],
+            headers: dict[str, str], args: argparse.Namespace) -> Run:
+    got = wrk(base, paths, headers, loop=state == "hot", seconds=args.duration,
+              connections=args.connections, threads=args.threads, workdir=args.workdir)
+    requests = int(got["requests"])
+    errors = sum(int(got[k]) for k in got if k.startswith("errors_"))
+    run = Run(server, what, state, requests, round(got["seconds"], 2),
+              round(requests / got["seconds"], 1) if got["seconds"] else 0.0,
+              round(got["p50_ms"], 2), round(got["p90_ms"], 2), round(got["p99_ms"], 2),
+              round(got["max_ms"], 1), errors,
+              int(got["bytes"] / requests) if requests else 0)
+    print(f"  {server:<14} {what:<10} {state:<5} {run.rps:>8.0f} req/s  p50 {run.p50_ms:6.1f} ms  "
+          f"p99 {run.p99_ms:6.1f} ms  errors {errors}", file=sys.stderr, flush=True)
+    return run
+
+
+FORMATS = {  # what -> Accept header (and Accept-Language for the pages)
+    "jsonld": {"Accept": "application/ld+json"},
+    "turtle": {"Accept": "text/turtle"},
+    "ntriples": {"Accept": "application/n-triples"},
+    "rdfxml": {"Accept": "application/rdf+xml"},
+    "html-ky": {"Accept": "text/html", "Accept-Language": "ky"},
+    "html-ru": {"Accept": "text/html", "Accept-Language": "ru"},
+    "html-en": {"Accept": "text/html", "Accept-Language": "en"},
+}
+PEER_FORMATS = ("jsonld", "turtle")
+
+
+def documents(servers: Servers, iris: dict[str, list[str]], args: argparse.Namespace) -> list[Run]:
+    rng = random.Random(args.seed)
+    cold = iris["school"][:]
+    rng.shuffle(cold)
+    hot = cold[:HOT_SCHOOLS]
+    runs = []
+    for what, headers in FORMATS.items():
+        runs.append(measure("emis-lod", what, "cold", servers.ours, doc_paths(cold), headers, args))
+    runs.append(measure("emis-lod", "jsonld", "hot", servers.ours, doc_paths(hot),
+                        FORMATS["jsonld"], args))
+    for kind in ("own", "document"):
+        for what in PEER_FORMATS:
+            runs.append(measure(f"oxigraph:{kind}", what, "cold", servers.peer,
+                                peer_queries(cold, kind), FORMATS[what], args))
+    for type_, some in iris.items():
+        if type_ == "school":
+            continue
+        rng.shuffle(some)
+        for what in ("jsonld", "turtle", "html-en"):
+            runs.append(measure("emis-lod", f"{type_}:{what}", "cold", servers.ours,
+                                doc_paths(some), FORMATS[what], args))
+    for run in runs:
+        if run.server == "emis-lod":
+            what = run.what.rpartition(":")[2]
+            for kind in ("own", "document"):
+                peer = next((r for r in runs if r.server == f"oxigraph:{kind}"
+                             and r.what == ("turtle" if what == "turtle" else "jsonld")), None)
+                if peer and peer.rps:
+                    run.ratio[kind] = round(run.rps / peer.rps, 2)
+    return runs
+
+
+# ------------------------------------------------------------------------ queries
+
+def documented_queries(servers: Servers) -> list[dict[str, Any]]:
+    from emis_lod.namespaces import prefixes
+    from emis_lod.uris import Uris
+
+    header = f"BASE <{BASE}>\n" + "".join(
+        f"PREFIX {k}: <{v}>\n" for k, v in prefixes(Uris(BASE)).items())
+    out = []
+    for path in sorted(QUERIES.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        row: dict[str, Any] = {"query": path.stem}
+        for name, url, body in (("emis-lod", servers.ours + "/sparql", text),
+                                ("oxigraph", servers.peer + "/query", header + text)):
+            request = urllib.request.Request(
+                url, data=urllib.parse.urlencode({"query": body}).encode(),
+                headers={"Accept": "application/sparql-results+json",
+                         "Content-Type": "application/x-www-form-urlencoded"})
+            started = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=PEER_TIMEOUT + 10) as answer:
+                    rows = len(json.load(answer)["results"]["bindings"])
+                    status = answer.status
+            except urllib.error.HTTPError as err:
+                rows, status = 0, err.code
+            except OSError as err:
+                rows, status = 0, str(err)
+            row[name] = {"seconds": round(time.monotonic() - started, 3), "status": status,
+                         "rows": rows}
+        print(f"  {path.stem:<48} emis-lod {row['emis-lod']['seconds']:7.2f} s "
+              f"({row['emis-lod']['status']})  oxigraph {row['oxigraph']['seconds']:7.2f} s "
+              f"({row['oxigraph']['status']})", file=sys.stderr, flush=True)
+        out.append(row)
+    return out
+
+
+def page_query_times(store: Path, samples: int) -> dict[str, Any]:
+    """The describe and page queries per type, timed in a fresh process on the release."""
+    code = ("import json, sys; from emis_lod.endpoint.page_costs import page_query_times; "
+            "print(json.dumps(page_query_times(sys.argv[1], int(sys.argv[2]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(store), str(samples)],
+                          capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout))
+
+
+# ------------------------------------------------------------------------ report
+
+def show(figures: dict[str, Any], other: dict[str, Any] | None = None) -> None:
+    print(f"schools: {figures['schools']}; triples: {figures['triples']:,}; release "
+          f"{figures['release']}; {figures['machine']}; {figures['when']}")
+    if "render_seconds" in figures:
+        print(f"emis-lod render (the heaviest documents, once per release): "
+              f"{figures['render_seconds']} s")
+    print(f"{'server':<18}{'document':<10}{'state':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'errors':>8}{'bytes':>8}  ratio to oxigraph (own / document)")
+    for run in figures["runs"]:
+        ratio = " / ".join(f"{run['ratio'][k]:.2f}" for k in ("own", "document")
+                           if k in run["ratio"])
+        print(f"{run['server']:<18}{run['what']:<10}{run['state']:<6}{run['rps']:>9.0f}"
+              f"{run['p50_ms']:>9.1f}{run['p99_ms']:>9.1f}{run['errors']:>8}"
+              f"{run['bytes_per_answer']:>8}  {ratio}")
+    if figures.get("page_queries"):
+        print("\ndescribe and page queries, ms per resource (median over the sample)"
+              + (f"; growth from {other['schools']} schools" if other else ""))
+        for type_, times in figures["page_queries"].items():
+            line = "  ".join(f"{k} {v:.2f}" for k, v in times.items())
+            if other and type_ in other.get("page_queries", {}):
+                before = other["page_queries"][type_]
+                line += "   growth " + "  ".join(
+                    f"{k} {v / before[k]:.2f}x" for k, v in times.items() if before.get(k))
+            print(f"  {type_:<12} {line}")
+    if figures.get("queries"):
+        print("\ndocumented queries (seconds, HTTP status)")
+        for row in figures["queries"]:
+            print(f"  {row['query']:<48} emis-lod {row['emis-lod']['seconds']:7.2f} "
+                  f"({row['emis-lod']['status']})  oxigraph {row['oxigraph']['seconds']:7.2f} "
+                  f"({row['oxigraph']['status']})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--schools", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--store", type=Path, default=None, help="reuse this store's release")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=30.0,
+                        help="seconds a run may last at most (a cold run ends with its schools)")
+    parser.add_argument("--samples", type=int, default=30,
+                        help="resources per type whose page queries are timed")
+    parser.add_argument("--no-queries", action="store_true", help="skip the documented queries")
+    parser.add_argument("--no-types", action="store_true",
+                        help="only schools' documents (not districts, regions, records...)")
+    parser.add_argument("--per-type", type=int, default=5_000,
+                        help="resources of each other type asked (cold) at most")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--compare", type=Path, default=None)
+    parser.add_argument("--show", type=Path, default=None)
+    args = parser.parse_args()
+    if args.show:
+        show(json.loads(args.show.read_text()),
+             json.loads(args.compare.read_text()) if args.compare else None)
+        return
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: make bench-tools (or apt-get install wrk)")
+    args.workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    store = ensure_release(args)
+    release = release_dir(store)
+    manifest = json.loads((release / "manifest.json").read_text())
+    figures: dict[str, Any] = {"render_seconds": render_documents(store)} \
+        if not (release / "documents.sqlite").exists() else {}
+    iris = resource_iris(store, [] if args.no_types else list(OTHER_TYPES), args.per_type, args.seed)
+    peer_store = peer_copy(release, args.workdir)
+    figures |= {
+        "schools": len(iris["school"]), "release": release.name, "triples": manifest.get("triples", 0),
+        "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "settings": {k: getattr(args, k) for k in ("workers", "connections", "threads", "duration")},
+    }
+    print("describe and page queries, in-process", file=sys.stderr, flush=True)
+    figures["page_queries"] = page_query_times(store, args.samples)
+    with Servers(store, peer_store, args.workers) as servers:
+        print("documents (wrk)", file=sys.stderr, flush=True)
+        figures["runs"] = [asdict(r) for r in documents(servers, iris, args)]
+        if not args.no_queries:
+            print("documented queries", file=sys.stderr, flush=True)
+            figures["queries"] = documented_queries(servers)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    show(figures, json.loads(args.compare.read_text()) if args.compare else None)
+
+
+if __name__ == "__main__":
+    main()
