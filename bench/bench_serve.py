@@ -11,10 +11,10 @@ not a test and asserts nothing. Every figure comes from this run on this machine
    by ``oxigraph serve-read-only --union-default-graph`` (PyPI ``oxigraph``, the database's
    own HTTP server); ``emis-lod serve`` with its defaults (2 workers) on the release;
 3. documents, driven by ``wrk`` (Debian; ``make bench-tools`` installs it) with 4 connections:
-   *cold*, every school once in a random order (``bench/wrk_paths.lua`` stops a connection's
-   thread at the end of its slice, so no document is asked twice; each format is a document of
-   its own, so each run is cold) for at most ``--duration`` seconds; *hot*, 50 schools over and
-   over. The peer answers one CONSTRUCT per school: ``own``, the school's own triples
+   *cold*, schools in a random order, each asked once (a short probe on 200 others learns the
+   rate, then the run lasts as long as asking 80% of the rest takes at that rate, at most
+   ``--duration``; each format is a document of its own, so each run is cold); *hot*, 50
+   schools over and over. The peer answers one CONSTRUCT per school: ``own``, the school's own triples
    (``CONSTRUCT WHERE { <school> ?p ?o }``), and ``document``, the query our school documents
    are made from (``endpoint/queries/school.rq``), so the same triples as ours. Then a sample
    of the other types (districts, regions and records, ``--per-type``), cold, in JSON-LD,
@@ -57,6 +57,9 @@ QUERIES = ROOT / "docs" / "queries"
 BASE = "http://127.0.0.1:8000/"  # the base a bench release is built with
 PEER_TIMEOUT = 60                 # seconds the peer may spend on a documented query
 HOT_SCHOOLS = 50
+PROBE_PATHS = 200     # documents of a cold run asked first, to learn its rate
+PROBE_SECONDS = 2
+COLD_SHARE = 0.8      # of the documents a cold run may ask, at the rate the probe saw
 OTHER_TYPES = ("district", "region", "building", "observation", "finance", "staff", "enrolment")
 
 
@@ -166,7 +169,7 @@ class Servers:
         ]
 
     def __enter__(self) -> Servers:
-        wait_for(self.ours + "/void")
+        wait_for(self.ours + "/context/v1.jsonld")
         wait_for(self.peer + "/query?query=" + urllib.parse.quote("ASK {}"))
         return self
 
@@ -214,11 +217,14 @@ def peer_queries(iris: list[str], kind: str) -> list[str]:
     from emis_lod.uris import Uris
 
     if kind == "own":
-        template = "CONSTRUCT WHERE { <%s> ?p ?o }"
+        template = "CONSTRUCT WHERE { ?this ?p ?o }"
     else:
         header = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes(Uris(BASE)).items())
-        template = header + load_query("school").replace("%", "%%").replace("?this", "<%s>")
-    return ["/query?query=" + urllib.parse.quote(template % iri) for iri in iris]
+        body = "\n".join(line for line in load_query("school").splitlines()
+                         if not line.lstrip().startswith("#"))
+        template = header + " ".join(body.split())
+    return ["/query?query=" + urllib.parse.quote(template.replace("?this", f"<{iri}>"))
+            for iri in iris]
 
 
 def doc_paths(iris: list[str]) -> list[str]:
@@ -227,13 +233,13 @@ def doc_paths(iris: list[str]) -> list[str]:
 
 # ------------------------------------------------------------------------ driving wrk
 
-def wrk(base: str, paths: list[str], headers: dict[str, str], *, loop: bool, seconds: float,
+def wrk(base: str, paths: list[str], headers: dict[str, str], *, seconds: float,
         connections: int, threads: int, workdir: Path) -> dict[str, Any]:
     listing = workdir / "paths.txt"
     listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
            "--timeout", "30s", "-s", str(LUA), base, "--", str(listing), str(threads),
-           "loop" if loop else "once", *(f"{k}: {v}" for k, v in headers.items())]
+           *(f"{k}: {v}" for k, v in headers.items())]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     for line in done.stdout.splitlines():
         if line.startswith("WRK-JSON "):
@@ -243,8 +249,19 @@ def wrk(base: str, paths: list[str], headers: dict[str, str], *, loop: bool, sec
 
 def measure(server: str, what: str, state: str, base: str, paths: list[str],
             headers: dict[str, str], args: argparse.Namespace) -> Run:
-    got = wrk(base, paths, headers, loop=state == "hot", seconds=args.duration,
-              connections=args.connections, threads=args.threads, workdir=args.workdir)
+    """One run. Hot: the paths over and over for ``--duration`` seconds. Cold: the last
+    PROBE_PATHS paths asked for PROBE_SECONDS to learn the rate, then the others for as long as
+    that rate needs to ask about COLD_SHARE of them (at most ``--duration``), so that none is
+    asked twice."""
+    seconds = args.duration
+    if state == "cold":
+        probe, paths = paths[-PROBE_PATHS:], paths[:-PROBE_PATHS]
+        rate = wrk(base, probe, headers, seconds=PROBE_SECONDS, connections=args.connections,
+                   threads=args.threads, workdir=args.workdir)
+        per_second = rate["requests"] / rate["seconds"] if rate["seconds"] else 1.0
+        seconds = max(1.0, min(args.duration, COLD_SHARE * len(paths) / max(per_second, 1.0)))
+    got = wrk(base, paths, headers, seconds=seconds, connections=args.connections,
+              threads=args.threads, workdir=args.workdir)
     requests = int(got["requests"])
     errors = sum(int(got[k]) for k in got if k.startswith("errors_"))
     run = Run(server, what, state, requests, round(got["seconds"], 2),
@@ -252,7 +269,10 @@ def measure(server: str, what: str, state: str, base: str, paths: list[str],
               round(got["p50_ms"], 2), round(got["p90_ms"], 2), round(got["p99_ms"], 2),
               round(got["max_ms"], 1), errors,
               int(got["bytes"] / requests) if requests else 0)
-    print(f"  {server:<14} {what:<10} {state:<5} {run.rps:>8.0f} req/s  p50 {run.p50_ms:6.1f} ms  "
+    if state == "cold" and requests > len(paths):
+        print(f"  note: {requests} requests for {len(paths)} documents: some were asked twice",
+              file=sys.stderr)
+    print(f"  {server:<18} {what:<18} {state:<5} {run.rps:>8.0f} req/s  p50 {run.p50_ms:6.1f} ms  "
           f"p99 {run.p99_ms:6.1f} ms  errors {errors}", file=sys.stderr, flush=True)
     return run
 

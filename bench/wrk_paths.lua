@@ -1,22 +1,19 @@
--- wrk script of bench/bench_serve.py: each connection's thread requests the paths of its own
--- slice of a file, one per request, once each, then stops, so that a "cold" run never asks a
--- document twice ("once"), or goes round them for the whole run ("loop", a hot run).
--- Arguments: the file, the number of threads, once|loop, then headers as "Name: value".
--- The summary is printed as one JSON line (after a marker) for the bench to read.
+-- wrk script of bench/bench_serve.py: each thread requests the paths of its own slice of a file
+-- (one path per line), in order, one per request, going round when it reaches the end. The
+-- bench makes a "cold" run short enough that no thread reaches the end of its slice, so no
+-- document is asked twice. Arguments: the file, the number of threads, then headers as
+-- "Name: value". The summary is printed as one JSON line (after a marker) for the bench.
 
-local threads = {}
 local counter = 0
 
 function setup(thread)
   thread:set("index", counter)
   counter = counter + 1
-  table.insert(threads, thread)
 end
 
 function init(args)
   local file, count = args[1], tonumber(args[2])
-  looping = args[3] == "loop"
-  for i = 4, #args do
+  for i = 3, #args do
     local name, value = args[i]:match("^([^:]+):%s*(.*)$")
     wrk.headers[name] = value
   end
@@ -31,14 +28,7 @@ end
 
 function request()
   position = position + 1
-  local path = paths[((position - 1) % #paths) + 1]
-  return wrk.format(nil, path)
-end
-
-function response(status, headers, body)
-  if position >= #paths and not looping then
-    wrk.thread:stop()
-  end
+  return wrk.format(nil, paths[((position - 1) % #paths) + 1])
 end
 
 function done(summary, latency, requests)

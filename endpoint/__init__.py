@@ -166,9 +166,12 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
     from . import browse, catalog, documents, dumps, errors, examples, openapi, sparql, summary, void
     from .executor import QueryExecutor
+    from .prerendered import PrerenderedDocuments
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
-    app.extensions[EXTENSION] = ReleaseHolder(Path(store_dir), settings)
+    holder = app.extensions[EXTENSION] = ReleaseHolder(Path(store_dir), settings)
+    # pre-rendered documents are answered before Flask, as static files are
+    app.wsgi_app = PrerenderedDocuments(app.wsgi_app, holder, settings)  # type: ignore[method-assign]
     # SPARQL queries run in killable processes, started on first use (after gunicorn's fork)
     app.extensions[EXECUTOR] = QueryExecutor(settings.query_workers)
     # a query is at most max_query_length characters, i.e. at most 4 bytes each, percent-encoded

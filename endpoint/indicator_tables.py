@@ -100,7 +100,7 @@ def _rows(rel: Any, text: str) -> list[dict[str, Any]]:
     answer = solutions(rel.store, text, rel.prefixes)
     names = [v.value for v in answer.variables]
     # breakdown rows (by subject and grade) are not shown on these pages
-    return [row for row in ({n: r[n] for n in names} for r in answer) if row["subject"] is None]
+    return [{n: r[n] for n in names} for r in answer if r["subject"] is None]
 
 
 def _labels(rel: Any, iri: str, predicate: str) -> dict[str, str]:
