@@ -495,10 +495,16 @@ def _context_template() -> str:
 
 
 def jsonld_context(base: str) -> dict[str, Any]:
-    """The published context document for a deployment base (``{base}`` filled in)."""
+    """The published context document for a deployment base (``{base}`` filled in): one object
+    per base, shared by every caller (read it, never change it)."""
     if not base.endswith("/"):
         base += "/"
-    return json.loads(_context_template().replace("{base}", base))
+    return _context_of(base)
+
+
+@lru_cache(maxsize=8)
+def _context_of(base: str) -> dict[str, Any]:
+    return dict(json.loads(_context_template().replace("{base}", base)))
 
 
 @dataclass(frozen=True)
@@ -756,9 +762,18 @@ class JsonLdCompactor:
 def compact_jsonld(triples: Iterable[ox.Triple], *, root: str | None, context: Mapping[str, Any],
                    context_url: str | None = None) -> dict[str, Any]:
     """Compacted JSON-LD for a small graph; ``@context`` is ``context_url`` when given."""
-    compactor = _compactor(json.dumps(context, sort_keys=True))
+    known = _COMPACTORS.get(id(context))
+    if known is not None and known[0] is context:    # a published context: its compactor is made
+        compactor = known[1]
+    else:
+        compactor = _compactor(json.dumps(context, sort_keys=True))
+        if len(_COMPACTORS) < 8:
+            _COMPACTORS[id(context)] = (context, compactor)
     ref: Any = context_url if context_url else context.get("@context", context)
     return compactor.compact(triples, root, ref)
+
+
+_COMPACTORS: dict[int, tuple[Mapping[str, Any], JsonLdCompactor]] = {}  # by the context's id
 
 
 @lru_cache(maxsize=8)
