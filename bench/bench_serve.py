@@ -206,6 +206,14 @@ def resource_iris(store: Path, types: list[str], cap: int, seed: int) -> dict[st
     return out
 
 
+def rendered(release: Path) -> bool:
+    """True when the release's pre-rendered documents are complete and current."""
+    from emis_lod.endpoint.document_store import DocumentStore
+    from emis_lod.settings import load_settings
+
+    return DocumentStore.open(release, load_settings()) is not None
+
+
 def render_documents(store: Path) -> float:
     """``emis-lod render`` (timed): the release's heaviest documents, once, before the runs."""
     started = time.monotonic()
@@ -439,7 +447,7 @@ def main() -> None:
     release = release_dir(store)
     manifest = json.loads((release / "manifest.json").read_text())
     figures: dict[str, Any] = {"render_seconds": render_documents(store)} \
-        if not (release / "documents.sqlite").exists() else {}
+        if not rendered(release) else {}
     iris = resource_iris(store, [] if args.no_types else list(OTHER_TYPES), args.per_type, args.seed)
     peer_store = peer_copy(release, args.workdir)
     figures |= {

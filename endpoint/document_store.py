@@ -9,8 +9,9 @@ with one indexed read instead of a describe query and a rendering.
 
 The file is written under another name and renamed when complete, so a reader never sees half
 of it; readers open it ``immutable`` (no locks, no journal: it never changes once there). It
-carries a fingerprint of what else shapes a page (the software version, the settings a page
-shows): a file rendered under another fingerprint is ignored, and rendered again.
+carries a fingerprint of what else shapes a page (the code, templates and queries that render it,
+the settings a page shows): a file rendered under another fingerprint is ignored, and rendered
+again.
 
 One row per document: ``(iri, media type, language)`` -> the body (compressed: a school's seven
 documents are ~250 kB, ~25 kB compressed) and its ETag, the one a live answer gets.
@@ -18,12 +19,14 @@ documents are ~250 kB, ~25 kB compressed) and its ETag, the one a live answer ge
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from zlib_ng import zlib_ng
@@ -46,9 +49,29 @@ CREATE TABLE IF NOT EXISTS documents (
 
 
 def fingerprint(settings: Settings) -> str:
-    """What, besides the release, the bytes of a document depend on."""
+    """What, besides the release, the bytes of a document depend on: the code and templates
+    that render it and the settings a page shows."""
     shown = {name: getattr(settings, name) for name in PAGE_SETTINGS}
-    return hashlib.sha256(json.dumps([__version__, shown], sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([__version__, _renderer_digest(), shown],
+                                     sort_keys=True).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _renderer_digest() -> str:
+    """A digest of the files that render documents: the web layer's code, templates and queries,
+    the formats and the JSON-LD context (an upgrade that changes any makes documents stale)."""
+    digest = hashlib.sha256()
+    roots = [resources.files("emis_lod.endpoint"), resources.files("emis_lod").joinpath("formats.py"),
+             resources.files("emis_lod.ontology").joinpath("context.jsonld")]
+    todo = list(roots)
+    while todo:
+        item = todo.pop()
+        if item.is_dir():
+            todo += sorted((c for c in item.iterdir() if c.name not in ("__pycache__", "static")),
+                           key=lambda c: c.name, reverse=True)
+        elif item.name.endswith((".py", ".html", ".rq", ".jsonld")):
+            digest.update(item.name.encode() + b"\0" + item.read_bytes())
+    return digest.hexdigest()
 
 
 def compress(body: bytes) -> bytes:
