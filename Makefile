@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test bench clean chromium vendor
+.PHONY: install demo test bench bench-tools bench-serve clean chromium vendor
 
 $(BIN)/emis-lod: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,20 @@ vendor:
 
 bench: install
 	$(BIN)/python bench/bench_build.py
+
+# The serving benchmark's peer and load generator: PyPI's oxigraph server (the `bench` extra) and
+# Debian's wrk, installed here when missing (as root; otherwise it says how).
+bench-tools: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@command -v wrk >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	else \
+		echo "wrk is missing: sudo apt-get install wrk"; exit 1; \
+	fi
+
+bench-serve: bench-tools
+	$(BIN)/python bench/bench_serve.py --schools 20000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
