@@ -504,8 +504,11 @@ def header(path: Path) -> dict[str, str]:
 
 
 def run(store: ox.Store, path: Path, base: str) -> pd.DataFrame:
-    result = store.query(path.read_text(encoding="utf-8"), prefixes=prefixes(Uris(base)),
-                         use_default_graph_as_union=True)
+    """The answer as the endpoint gives it: its prefixes, and relative IRIs (``GRAPH <graph/...>``)
+    resolved against the endpoint's address."""
+    uris = Uris(base)
+    result = store.query(path.read_text(encoding="utf-8"), prefixes=prefixes(uris),
+                         base_iri=uris.sparql, use_default_graph_as_union=True)
     names = [v.value for v in result.variables]
     rows = [{n: (s[n].value if s[n] is not None else None) for n in names} for s in result]
     return pd.DataFrame(rows, columns=names)
