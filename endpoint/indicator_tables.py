@@ -96,6 +96,11 @@ def _select(rel: Any, query: str, iri: str, **bound: str) -> list[dict[str, Any]
     return _ROWS.get_or_render((rel.id, text), lambda: _rows(rel, text))
 
 
+def forget_rows() -> None:
+    """Drop the rows kept (to time the queries themselves)."""
+    _ROWS.clear()
+
+
 def _rows(rel: Any, text: str) -> list[dict[str, Any]]:
     answer = solutions(rel.store, text, rel.prefixes)
     names = [v.value for v in answer.variables]
