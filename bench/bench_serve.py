@@ -347,7 +347,9 @@ def documented_queries(servers: Servers) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
         row: dict[str, Any] = {"query": path.stem}
         for name, url, body in (("emis-lod", servers.ours + "/sparql", text),
-                                ("oxigraph", servers.peer + "/query", header + text)):
+                                ("oxigraph", servers.peer + "/query", header + text),
+                                ("emis-lod again", servers.ours + "/sparql", text),
+                                ("oxigraph again", servers.peer + "/query", header + text)):
             request = urllib.request.Request(
                 url, data=urllib.parse.urlencode({"query": body}).encode(),
                 headers={"Accept": "application/sparql-results+json",
@@ -363,11 +365,18 @@ def documented_queries(servers: Servers) -> list[dict[str, Any]]:
                 rows, status = 0, str(err)
             row[name] = {"seconds": round(time.monotonic() - started, 3), "status": status,
                          "rows": rows}
-        print(f"  {path.stem:<48} emis-lod {row['emis-lod']['seconds']:7.2f} s "
-              f"({row['emis-lod']['status']})  oxigraph {row['oxigraph']['seconds']:7.2f} s "
-              f"({row['oxigraph']['status']})", file=sys.stderr, flush=True)
+        print(f"  {_query_line(row)}", file=sys.stderr, flush=True)
         out.append(row)
     return out
+
+
+def _query_line(row: dict[str, Any]) -> str:
+    def cell(name: str) -> str:
+        got = row.get(name)
+        return f"{got['seconds']:6.2f} ({got['status']})" if got else "     -"
+
+    return (f"{row['query']:<48} emis-lod {cell('emis-lod')} then {cell('emis-lod again')}   "
+            f"oxigraph {cell('oxigraph')} then {cell('oxigraph again')}")
 
 
 def page_query_times(store: Path, samples: int) -> dict[str, Any]:
@@ -389,7 +398,7 @@ def show(figures: dict[str, Any], other: dict[str, Any] | None = None) -> None:
               f"{figures['render_seconds']} s")
     print(f"{'server':<18}{'document':<10}{'state':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'errors':>8}{'bytes':>8}  ratio to oxigraph (own / document)")
-    for run in figures["runs"]:
+    for run in figures.get("runs", []):
         ratio = " / ".join(f"{run['ratio'][k]:.2f}" for k in ("own", "document")
                            if k in run["ratio"])
         print(f"{run['server']:<18}{run['what']:<10}{run['state']:<6}{run['rps']:>9.0f}"
@@ -406,11 +415,10 @@ def show(figures: dict[str, Any], other: dict[str, Any] | None = None) -> None:
                     f"{k} {v / before[k]:.2f}x" for k, v in times.items() if before.get(k))
             print(f"  {type_:<12} {line}")
     if figures.get("queries"):
-        print("\ndocumented queries (seconds, HTTP status)")
+        print("\ndocumented queries (seconds, HTTP status; each asked twice, the second run after "
+              "the first)")
         for row in figures["queries"]:
-            print(f"  {row['query']:<48} emis-lod {row['emis-lod']['seconds']:7.2f} "
-                  f"({row['emis-lod']['status']})  oxigraph {row['oxigraph']['seconds']:7.2f} "
-                  f"({row['oxigraph']['status']})")
+            print(f"  {_query_line(row)}")
 
 
 def main() -> None:
@@ -427,6 +435,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=30,
                         help="resources per type whose page queries are timed")
     parser.add_argument("--no-queries", action="store_true", help="skip the documented queries")
+    parser.add_argument("--no-documents", action="store_true",
+                        help="only the page and documented queries (no rendering, no wrk runs)")
     parser.add_argument("--no-types", action="store_true",
                         help="only schools' documents (not districts, regions, records...)")
     parser.add_argument("--per-type", type=int, default=5_000,
@@ -447,7 +457,7 @@ def main() -> None:
     release = release_dir(store)
     manifest = json.loads((release / "manifest.json").read_text())
     figures: dict[str, Any] = {"render_seconds": render_documents(store)} \
-        if not rendered(release) else {}
+        if not (rendered(release) or args.no_documents) else {}
     iris = resource_iris(store, [] if args.no_types else list(OTHER_TYPES), args.per_type, args.seed)
     peer_store = peer_copy(release, args.workdir)
     figures |= {
@@ -459,8 +469,9 @@ def main() -> None:
     print("describe and page queries, in-process", file=sys.stderr, flush=True)
     figures["page_queries"] = page_query_times(store, args.samples)
     with Servers(store, peer_store, args.workers) as servers:
-        print("documents (wrk)", file=sys.stderr, flush=True)
-        figures["runs"] = [asdict(r) for r in documents(servers, iris, args)]
+        if not args.no_documents:
+            print("documents (wrk)", file=sys.stderr, flush=True)
+            figures["runs"] = [asdict(r) for r in documents(servers, iris, args)]
         if not args.no_queries:
             print("documented queries", file=sys.stderr, flush=True)
             figures["queries"] = documented_queries(servers)

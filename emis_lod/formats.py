@@ -429,19 +429,33 @@ def _csv_term(term: Any) -> str:
     return str(term)
 
 
+JSON_TERMS_KEPT = 200_000   # distinct terms whose JSON one answer keeps
+
+
 def write_solutions(variables: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Format,
                     out: io.BufferedIOBase | io.BytesIO) -> None:
     """SELECT results (``rows`` of terms or None, in ``variables`` order) in a results format."""
     if fmt is RESULTS_JSON:
         out.write(b'{"head":{"vars":' + json.dumps(list(variables)).encode()
                   + b'},"results":{"bindings":[')
-        first = True
+        # each binding is the text json.dumps gives the dict {variable: term}, put together from
+        # the JSON of each distinct term, written once (an answer repeats its IRIs row after row)
+        keys = [json.dumps(v, ensure_ascii=False) + ": " for v in variables]
+        terms: dict[Any, str] = {}
+        separator = b""
         for row in rows:
-            binding = {v: _json_term(t)
-                       for v, t in zip(variables, row, strict=True) if t is not None}
-            out.write((b"" if first else b",")
-                      + json.dumps(binding, ensure_ascii=False).encode("utf-8"))
-            first = False
+            parts = []
+            for key, term in zip(keys, row, strict=True):
+                if term is None:
+                    continue
+                text = terms.get(term)
+                if text is None:
+                    text = json.dumps(_json_term(term), ensure_ascii=False)
+                    if len(terms) < JSON_TERMS_KEPT:
+                        terms[term] = text
+                parts.append(key + text)
+            out.write(separator + ("{" + ", ".join(parts) + "}").encode("utf-8"))
+            separator = b","
         out.write(b"]}}")
     elif fmt is RESULTS_XML:
         head = "".join(f"<variable name={_xml_attr(v)}/>" for v in variables)

@@ -359,3 +359,25 @@ def test_serialize_graph_writes_only_used_prefixes() -> None:
     assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"), _graph(triples))
     with pytest.raises(ValueError):
         formats.serialize_graph(triples, RESULTS_JSON)
+
+
+def test_json_results_are_what_json_dumps_gives_each_binding() -> None:
+    """The JSON results writer assembles each binding from its terms' JSON, kept per term: the
+    bytes are those of json.dumps of the binding, row by row."""
+    from emis_lod.formats import RESULTS_JSON, _json_term, write_solutions
+
+    terms = [ox.NamedNode("http://example.org/школа/1"), ox.BlankNode("b1"),
+             ox.Literal("Ала-Тоо \"№1\"\n", language="ky"),
+             ox.Literal("12.50", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")),
+             ox.Literal("plain"), None]
+    variables = ["s", "ключ", "o"]
+    rows = [(terms[i % 6], terms[(i * 5 + 1) % 6], terms[(i * 7 + 2) % 6]) for i in range(40)]
+    out = io.BytesIO()
+    write_solutions(variables, rows, RESULTS_JSON, out)
+    expected = (b'{"head":{"vars":' + json.dumps(variables).encode()
+                + b'},"results":{"bindings":['
+                + b",".join(json.dumps({v: _json_term(t) for v, t in zip(variables, row, strict=True)
+                                               if t is not None}, ensure_ascii=False).encode()
+                            for row in rows) + b"]}}")
+    assert out.getvalue() == expected
+    assert json.loads(out.getvalue())["results"]["bindings"][0]["s"]["value"].endswith("/1")
