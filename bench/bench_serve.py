@@ -229,6 +229,9 @@ def peer_queries(iris: list[str], kind: str) -> list[str]:
 
     if kind == "own":
         template = "CONSTRUCT WHERE { ?this ?p ?o }"
+    elif kind == "onehop":
+        template = ("CONSTRUCT { ?this ?p ?o . ?o ?q ?v } WHERE { ?this ?p ?o "
+                    "OPTIONAL { FILTER(isIRI(?o) || isBlank(?o)) ?o ?q ?v } }")
     else:
         header = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes(Uris(BASE)).items())
         body = "\n".join(line for line in load_query("school").splitlines()
@@ -300,6 +303,7 @@ FORMATS = {  # what -> Accept header (and Accept-Language for the pages)
     "html-en": {"Accept": "text/html", "Accept-Language": "en"},
 }
 PEER_FORMATS = ("jsonld", "turtle")
+PEERS = ("own", "onehop", "document")   # the peer's CONSTRUCT per school (see peer_queries)
 
 
 def documents(servers: Servers, iris: dict[str, list[str]], args: argparse.Namespace) -> list[Run]:
@@ -312,7 +316,7 @@ def documents(servers: Servers, iris: dict[str, list[str]], args: argparse.Names
         runs.append(measure("emis-lod", what, "cold", servers.ours, doc_paths(cold), headers, args))
     runs.append(measure("emis-lod", "jsonld", "hot", servers.ours, doc_paths(hot),
                         FORMATS["jsonld"], args))
-    for kind in ("own", "document"):
+    for kind in PEERS:
         for what in PEER_FORMATS:
             runs.append(measure(f"oxigraph:{kind}", what, "cold", servers.peer,
                                 peer_queries(cold, kind), FORMATS[what], args))
@@ -326,7 +330,7 @@ def documents(servers: Servers, iris: dict[str, list[str]], args: argparse.Names
     for run in runs:
         if run.server == "emis-lod":
             what = run.what.rpartition(":")[2]
-            for kind in ("own", "document"):
+            for kind in PEERS:
                 peer = next((r for r in runs if r.server == f"oxigraph:{kind}"
                              and r.what == ("turtle" if what == "turtle" else "jsonld")), None)
                 if peer and peer.rps:
@@ -397,10 +401,9 @@ def show(figures: dict[str, Any], other: dict[str, Any] | None = None) -> None:
         print(f"emis-lod render (the heaviest documents, once per release): "
               f"{figures['render_seconds']} s")
     print(f"{'server':<18}{'document':<10}{'state':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'errors':>8}{'bytes':>8}  ratio to oxigraph (own / document)")
+          f"{'errors':>8}{'bytes':>8}  ratio to oxigraph ({' / '.join(PEERS)})")
     for run in figures.get("runs", []):
-        ratio = " / ".join(f"{run['ratio'][k]:.2f}" for k in ("own", "document")
-                           if k in run["ratio"])
+        ratio = " / ".join(f"{run['ratio'][k]:.2f}" for k in PEERS if k in run["ratio"])
         print(f"{run['server']:<18}{run['what']:<10}{run['state']:<6}{run['rps']:>9.0f}"
               f"{run['p50_ms']:>9.1f}{run['p99_ms']:>9.1f}{run['errors']:>8}"
               f"{run['bytes_per_answer']:>8}  {ratio}")
