@@ -4,7 +4,6 @@ asserts a time."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,20 +13,13 @@ import pytest
 
 from emis_lod.loaders.progress import PHASES
 
+from serverutil import bench_script
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench" / "bench_build.py"
 
 
-def _bench_module():
-    spec = importlib.util.spec_from_file_location("bench_build", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_build"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench_module()
+bench = bench_script("bench_build")
 
 
 def _figures(schools: int, seconds: dict[str, float], memory: dict[str, float]) -> dict:

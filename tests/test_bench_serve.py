@@ -5,10 +5,7 @@ run with its ratio to the peer. (The runs themselves need wrk and the oxigraph s
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import urllib.parse
-from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
@@ -19,19 +16,9 @@ from emis_lod.loaders import releases
 from emis_lod.loaders.build import BuildReport
 from emis_lod.settings import load_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+from serverutil import bench_script
 
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_serve", ROOT / "bench" / "bench_serve.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_serve"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = bench_script("bench_serve")
 
 
 def test_the_peer_answers_the_document_we_serve(built: BuildReport, monkeypatch) -> None:
