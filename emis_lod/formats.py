@@ -448,12 +448,12 @@ def write_solutions(variables: Sequence[str], rows: Iterable[Sequence[Any]], fmt
             for key, term in zip(keys, row, strict=True):
                 if term is None:
                     continue
-                text = terms.get(term)
-                if text is None:
-                    text = json.dumps(_json_term(term), ensure_ascii=False)
+                written = terms.get(term)
+                if written is None:
+                    written = json.dumps(_json_term(term), ensure_ascii=False)
                     if len(terms) < JSON_TERMS_KEPT:
-                        terms[term] = text
-                parts.append(key + text)
+                        terms[term] = written
+                parts.append(key + written)
             out.write(separator + ("{" + ", ".join(parts) + "}").encode("utf-8"))
             separator = b","
         out.write(b"]}}")

@@ -164,7 +164,7 @@ def _release_header(response: Response) -> Response:
 
 def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
-    from . import browse, catalog, documents, dumps, errors, examples, openapi, sparql, summary, void
+    from . import browse, catalog, documents, dumps, errors, examples, health, openapi, sparql, summary, void
     from .executor import QueryExecutor
     from .prerendered import PrerenderedDocuments
 
@@ -187,6 +187,7 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(summary.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(health.bp)
     errors.register(app)
     app.after_request(_cors)
     app.after_request(_release_header)

@@ -236,6 +236,13 @@ def spec(base: str) -> dict[str, Any]:
                 "summary": "the published JSON-LD context",
                 "responses": {"200": {"description": "JSON-LD context",
                                       "content": {"application/ld+json": {}}}}}},
+            "/healthz": {"get": {
+                "summary": "whether this worker can answer from its release (for load balancers)",
+                "responses": {"200": {"description": '{"release": ID, "triples": N, "ok": true}',
+                                      "content": {"application/json": {}}},
+                              "503": {"description": '{"ok": false, "error": ...}: no release '
+                                                     "to answer from",
+                                      "content": {"application/json": {}}}}}},
             "/openapi.json": {"get": {
                 "summary": "this OpenAPI description",
                 "responses": {"200": {"description": "OpenAPI 3.1",
