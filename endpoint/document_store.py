@@ -148,12 +148,8 @@ class DocumentWriter:
         return {row[0] for row in self.connection.execute("SELECT DISTINCT iri FROM documents")}
 
     def add(self, iri: str, variants: Iterable[tuple[str, str, bytes, str]]) -> None:
-        """Every variant of one resource: ``(media type, language, body, ETag)``."""
-        self.add_compressed(iri, [(media, lang, compress(body), etag)
-                                  for media, lang, body, etag in variants])
-
-    def add_compressed(self, iri: str, variants: Iterable[tuple[str, str, bytes, str]]) -> None:
-        """The same, each body already compressed (by the process that rendered it)."""
+        """Every variant of one resource: ``(media type, language, body compressed by
+        :func:`compress`, ETag)`` (the process that rendered a body compresses it)."""
         with self.connection:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",

@@ -26,6 +26,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, render_template, request
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
@@ -322,10 +323,20 @@ def term_labels(rel: Release) -> dict[str, dict[str, list[str]]]:
 
 
 def choose_language() -> str:
-    asked = request.args.get("lang", "")
+    return language_for(request.args.get("lang", ""), request.accept_languages)
+
+
+def language_for(asked: str, accepted: LanguageAccept) -> str:
+    """``?lang=`` when it names one of LANGUAGES, else the best of ``Accept-Language``, else
+    the first of LANGUAGES."""
     if asked in LANGUAGES:
         return asked
-    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+    return accepted.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def vary_for(fmt: Format) -> str:
+    """What a document's answer varies with: its format, and a page's language."""
+    return "Accept, Accept-Language" if fmt is HTML else "Accept"
 
 
 def choose_document_format(suffix_format: Format | None) -> Format:
@@ -375,7 +386,7 @@ def serve_document(rel: Release, resource: Resource, suffix_format: Format | Non
     fmt = choose_document_format(suffix_format)
     g.response_format = fmt
     lang = choose_language() if fmt is HTML else ""
-    vary = "Accept, Accept-Language" if fmt is HTML else "Accept"
+    vary = vary_for(fmt)
     stored = prerendered(rel, resource.iri, fmt, lang) if thing == resource.iri and inbound else None
     if stored is not None:
         return document_response(stored.body, fmt, rel, resource.doc_url, thing, suffix_format,

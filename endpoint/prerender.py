@@ -46,6 +46,7 @@ from .documents import LANGUAGES, RDF_TYPE, lookup, render_body, thing_resource
 PRERENDERED_TYPES = ("school", "district", "region", "cube")
 FOLLOW_EVERY = 5.0   # seconds between two looks at which release is served
 NICE = 10            # the background renderer yields the cores to the workers
+Row = tuple[str, str, bytes, str]   # one document: media type, language, body, ETag
 
 
 def things(rel: Release, type_: str) -> list[str]:
@@ -60,8 +61,7 @@ def things(rel: Release, type_: str) -> list[str]:
     return sorted(keys)
 
 
-def variants(app: Flask, rel: Release, type_: str, key: str
-             ) -> list[tuple[str, str, bytes, str]]:
+def variants(app: Flask, rel: Release, type_: str, key: str) -> list[Row]:
     """Every document of one resource: ``(media type, language, body, ETag)``."""
     resource = thing_resource(rel.uris, type_, key)
     triples = lookup(rel, resource)
@@ -107,7 +107,7 @@ def render_release(store_dir: Path, settings: Settings,
             for (type_, key), rows in zip(todo, rendered, strict=True):
                 if not keep_going():
                     return None
-                writer.add_compressed(rel.uris.id(type_, key), rows)
+                writer.add(rel.uris.id(type_, key), rows)
                 numbers[type_] += 1
                 if progress:
                     progress(type_, numbers[type_], len(counts[type_]))
@@ -116,7 +116,6 @@ def render_release(store_dir: Path, settings: Settings,
         writer.close()
 
 
-Row = tuple[str, str, bytes, str]
 _worker: tuple[Flask, Release] | None = None
 
 

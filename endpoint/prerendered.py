@@ -23,7 +23,7 @@ from emis_lod.loaders.releases import NoRelease
 from emis_lod.settings import Settings
 
 from . import CORS_HEADERS, ReleaseHolder, document_store
-from .documents import CACHE_CONTROL, LANGUAGES, link_header
+from .documents import CACHE_CONTROL, language_for, link_header, vary_for
 from .prerender import PRERENDERED_TYPES
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -73,18 +73,14 @@ class PrerenderedDocuments:
                                              default=HTML)
         except NotAcceptable:
             return None
-        lang = ""
-        if fmt is HTML:
-            asked = dict(args).get("lang", "")
-            lang = asked if asked in LANGUAGES else (
-                parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
-                .best_match(LANGUAGES) or LANGUAGES[0])
+        lang = language_for(dict(args).get("lang", ""), parse_accept_header(
+            environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)) if fmt is HTML else ""
         document = documents.get(iri, fmt.media_type, lang)
         if document is None:
             return None
         doc_url = rel.uris.doc(type_, key)
         headers = [("Content-Type", fmt.content_type), ("Content-Length", str(len(document.body))),
-                   ("Vary", "Accept, Accept-Language" if fmt is HTML else "Accept"),
+                   ("Vary", vary_for(fmt)),
                    ("Link", link_header(doc_url, iri)), ("Cache-Control", CACHE_CONTROL)]
         if suffix_format is None:
             headers.append(("Content-Location", f"{doc_url}.{fmt.suffix}"))

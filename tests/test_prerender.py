@@ -5,7 +5,13 @@ resumes; a file rendered under other page settings is not used."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,6 +23,8 @@ from emis_lod.formats import DOCUMENT_FORMATS, HTML
 from emis_lod.loaders import releases
 from emis_lod.loaders.build import BuildReport
 from emis_lod.settings import load_settings
+
+from serverutil import free_port
 
 BASE = "http://data.test/"
 SAMPLE = 3       # resources per type
@@ -97,12 +105,18 @@ def test_prerendered_documents_are_the_live_documents(store: Path) -> None:
     assert render_release(store, settings) is None       # already there: nothing to do
 
 
-def test_an_interrupted_render_resumes_and_other_page_settings_are_not_used(store: Path,
-                                                                             tmp_path: Path) -> None:
+def unrendered_copy(store: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the store whose release has no rendered documents, and that release."""
     copy = tmp_path / "store"
     shutil.copytree(store, copy, symlinks=True)
     release_dir = releases.current_release(copy)
     (release_dir / releases.DOCUMENTS).unlink(missing_ok=True)
+    return copy, release_dir
+
+
+def test_an_interrupted_render_resumes_and_other_page_settings_are_not_used(store: Path,
+                                                                             tmp_path: Path) -> None:
+    copy, release_dir = unrendered_copy(store, tmp_path)
     settings = load_settings(base_uri=BASE)
     calls = []
 
@@ -139,19 +153,7 @@ def _session_members(sid: int) -> list[int]:
 
 def test_serve_renders_the_served_release_in_the_background_and_stops_it(store: Path,
                                                                          tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from serverutil import free_port
-
-    copy = tmp_path / "store"
-    shutil.copytree(store, copy, symlinks=True)
-    release_dir = releases.current_release(copy)
-    (release_dir / releases.DOCUMENTS).unlink(missing_ok=True)
+    copy, release_dir = unrendered_copy(store, tmp_path)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "emis_lod.cli", "serve", "--store", str(copy),
                                "--port", str(port)], stdout=subprocess.DEVNULL,
