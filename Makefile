@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test bench bench-tools bench-serve clean chromium vendor
+.PHONY: install demo test bench bench-tools bench-serve clean chromium vendor virtuoso
 
 $(BIN)/emis-lod: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ install: $(BIN)/emis-lod
 demo: install
 	$(BIN)/emis-lod demo
 
-test: install chromium
+test: install chromium virtuoso
 	$(BIN)/python -m pytest
 
 # The browser test (tests/test_browser.py) drives Debian's Chromium with Playwright for Python;
@@ -31,6 +31,19 @@ chromium:
 	else \
 		echo "Chromium is missing: the browser test will be skipped. Install it with:" \
 		     "sudo apt-get install chromium (or set CHROMIUM=/path/to/chrome)"; \
+	fi
+
+# The push test (tests/test_push.py) starts its own Virtuoso Open Source from Debian's
+# virtuoso-opensource-7-bin (the server and isql only: no system service, no database of its own).
+# Installed here when missing and run as root.
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin; \
+	else \
+		echo "Virtuoso is missing: the Virtuoso push test will be skipped. Install it with:" \
+		     "sudo apt-get install virtuoso-opensource-7-bin"; \
 	fi
 
 # Rebuilds the query UI's vendored files (endpoint/static/vendor/yasgui) from package-lock.json.

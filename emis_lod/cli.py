@@ -180,6 +180,34 @@ def publish(store: Path, release_id: str | None) -> None:
 
 @main.command()
 @STORE_OPTION
+@click.argument("release_id", required=False)
+@click.option("--to", "url", required=True, metavar="URL",
+              help="SPARQL 1.1 Graph Store Protocol endpoint, e.g. "
+                   "http://localhost:8890/sparql-graph-crud (Virtuoso). Credentials come from "
+                   "EMIS_LOD_PUSH_USER and EMIS_LOD_PUSH_PASSWORD [EMIS_LOD_PUSH_AUTH basic|digest].")
+def push(store: Path, release_id: str | None, url: str) -> None:
+    """Write every named graph of RELEASE_ID of STORE (default: the served release) into
+    another triple store, one HTTP PUT per graph, the provenance graph last."""
+    from .loaders import push as pushing
+
+    try:
+        pushing.check_url(url)
+        pushing.credentials(os.environ)
+        release = pushing.release_dir(store, release_id)
+    except pushing.PushError as err:
+        _release_error(err)
+    click.echo(f"pushing release {release.name} of {store} to {url}")
+    try:
+        done = pushing.push(release, url, echo=click.echo)
+    except pushing.PushError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    click.echo(f"pushed {len(done)} graphs, {sum(p.triples for p in done)} triples, in "
+               f"{sum(p.seconds for p in done):.1f} s")
+
+
+@main.command()
+@STORE_OPTION
 def rollback(store: Path) -> None:
     """Serve again the release of STORE that was served before the last publish."""
     from .loaders import releases
