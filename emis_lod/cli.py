@@ -220,6 +220,48 @@ def rollback(store: Path) -> None:
     _describe_switch(store, "rolled back to", restored, before)
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+@main.command("export")
+@STORE_OPTION
+@click.argument("release_id", required=False)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The archive to write (RELEASE.tar.gz); written as OUT.partial and renamed "
+                   "when complete.")
+def export_command(store: Path, release_id: str | None, out: Path) -> None:
+    """Write RELEASE_ID of STORE (default: the served one) as one archive for another machine."""
+    from .loaders import release_archive, releases
+
+    try:
+        done = release_archive.export_release(store, out, release_id)
+    except releases.ReleaseError as err:
+        _release_error(err)
+    click.echo(f"exported release {done.release} ({done.triples} triples, {done.files} files, "
+               f"{_megabytes(done.size)}) to {out} ({_megabytes(out.stat().st_size)})")
+    click.echo(f"on the other machine: emis-lod import --store STORE {out.name}")
+
+
+@main.command("import")
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Store directory to add the release to (created if missing).")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(store: Path, archive: Path) -> None:
+    """Verify ARCHIVE (written by `emis-lod export`) and add its release to STORE, unpublished."""
+    from .loaders import release_archive, releases
+
+    try:
+        done = release_archive.import_release(store, archive)
+    except releases.ReleaseError as err:
+        _release_error(err)
+    click.echo(f"imported release {done.release} ({done.triples} triples, {done.files} files "
+               f"checked, {_megabytes(done.size)}) into {store}; not served yet")
+    if done.software_version and done.software_version != __version__:
+        click.echo(f"note: built by emis-lod {done.software_version}, this is {__version__}")
+    click.echo(f"to serve it: emis-lod publish --store {store} {done.release}")
+
+
 def _serve_options(f):  # type: ignore[no-untyped-def]
     for option in reversed([
         click.option("--host", default=None, help="Interface [env EMIS_LOD_HOST; 127.0.0.1]."),

@@ -14,6 +14,8 @@
 A build writes a new release directory under a temporary name, renames it into
 place when complete, then swaps ``current`` with ``os.replace`` (atomic on POSIX).
 A build that fails or is killed never touches ``current``.
+``emis-lod import`` (``release_archive.py``) adds a release exported from another store
+the same way, under the build lock: staging directory, checks, rename; it never publishes.
 
 Every publish pushes the release it switches to onto the history; a rollback pops the top
 and switches back to the release below, so rollbacks can be repeated, across processes.
