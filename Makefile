@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test bench bench-tools bench-serve clean chromium vendor virtuoso
+.PHONY: install demo test bench bench-tools bench-serve clean chromium vendor virtuoso nginx
 
 $(BIN)/emis-lod: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,10 @@ $(BIN)/emis-lod: pyproject.toml
 
 install: $(BIN)/emis-lod
 
-demo: install
+demo: install nginx
 	$(BIN)/emis-lod demo
 
-test: install chromium virtuoso
+test: install chromium virtuoso nginx
 	$(BIN)/python -m pytest
 
 # The browser test (tests/test_browser.py) drives Debian's Chromium with Playwright for Python;
@@ -44,6 +44,22 @@ virtuoso:
 	else \
 		echo "Virtuoso is missing: the Virtuoso push test will be skipped. Install it with:" \
 		     "sudo apt-get install virtuoso-opensource-7-bin"; \
+	fi
+
+# `emis-lod serve` and `emis-lod cluster` put Debian's nginx in front of their WSGI workers
+# (endpoint/front.py); they run it themselves, as the invoking user, with a configuration of their
+# own. Installed here when missing (as root), with no service started (policy-rc.d says no).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		own=; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+			chmod +x /usr/sbin/policy-rc.d; own=1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends nginx; status=$$?; \
+		[ -z "$$own" ] || rm -f /usr/sbin/policy-rc.d; exit $$status; \
+	else \
+		echo "nginx is missing: serve and cluster need it (or --front none). Install it with:" \
+		     "sudo apt-get install nginx"; \
 	fi
 
 # Rebuilds the query UI's vendored files (endpoint/static/vendor/yasgui) from package-lock.json.

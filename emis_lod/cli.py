@@ -277,6 +277,9 @@ def _serve_options(f):  # type: ignore[no-untyped-def]
         click.option("--query-workers", type=click.IntRange(min=0), default=None,
                      help="SPARQL query processes per worker; 0 runs queries in the worker "
                      "[env EMIS_LOD_QUERY_WORKERS; 2]."),
+        click.option("--front", default=None, metavar="nginx|none",
+                     help="Debian's nginx in front (buffering, cache), or none behind a proxy "
+                     "of your own [env EMIS_LOD_FRONT; nginx]."),
     ]):
         f = option(f)
     return f
@@ -286,12 +289,46 @@ def _serve_options(f):  # type: ignore[no-untyped-def]
 @STORE_OPTION
 @_serve_options
 def serve(store: Path, host: str | None, port: int | None, workers: int | None,
-          timeout: int | None, query_timeout: float | None, query_workers: int | None) -> None:
+          timeout: int | None, query_timeout: float | None, query_workers: int | None,
+          front: str | None) -> None:
     """Serve the current release: SPARQL endpoint, /id/ and /doc/ URIs."""
     from .endpoint.server import serve as run
 
     run(store, _server_settings(host=host, port=port, workers=workers, timeout=timeout,
-                                query_timeout=query_timeout, query_workers=query_workers))
+                                query_timeout=query_timeout, query_workers=query_workers,
+                                front=front))
+
+
+@main.command()
+@STORE_OPTION
+@click.option("--replicas", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Replicas of the release (each an `emis-lod serve` with --workers workers).")
+@_serve_options
+@click.option("--runtime-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where nginx's configuration, temporary files, cache and cluster.json go "
+                   "[a new temporary directory, removed on exit].")
+@click.option("--print-config", is_flag=True,
+              help="Print the nginx configuration (replicas on the ports after --port) and exit, "
+                   "for an nginx run as a system service.")
+def cluster(store: Path, replicas: int, host: str | None, port: int | None, workers: int | None,
+            timeout: int | None, query_timeout: float | None, query_workers: int | None,
+            front: str | None, runtime_dir: Path | None, print_config: bool) -> None:
+    """Serve the current release from REPLICAS read-only replicas behind Debian's nginx, which
+    balances them, retries on another when one fails, and caches documents per release."""
+    from .endpoint.front import Replica, nginx_config
+    from .endpoint.server import run_cluster
+
+    if front not in (None, "nginx"):
+        raise click.UsageError("a cluster is always behind nginx: leave out --front")
+    settings = _server_settings(host=host, port=port, workers=workers, timeout=timeout,
+                                query_timeout=query_timeout, query_workers=query_workers)
+    if print_config:
+        runtime = (runtime_dir or Path("/var/cache/emis-lod")).absolute()
+        click.echo(nginx_config(settings, store=store, runtime=runtime,
+                                replicas=[Replica(settings.port + 1 + i) for i in range(replicas)]),
+                   nl=False)
+        return
+    run_cluster(store, settings, replicas, runtime=runtime_dir)
 
 
 def _server_settings(**options: Any) -> Settings:
@@ -337,7 +374,7 @@ def render(store: Path, follow: bool, processes: int) -> None:
 @_serve_options
 def demo(schools: int, seed: int, directory: Path, host: str | None, port: int | None,
          workers: int | None, timeout: int | None, query_timeout: float | None,
-         query_workers: int | None) -> None:
+         query_workers: int | None, front: str | None) -> None:
     """Generate the demo data, build it and serve it on http://127.0.0.1:8000/."""
     from .endpoint.server import serve as run_server
     from .generator import generate as run_generator
@@ -346,7 +383,8 @@ def demo(schools: int, seed: int, directory: Path, host: str | None, port: int |
     from .progress_bars import Bars
 
     settings = _server_settings(host=host, port=port, workers=workers, timeout=timeout,
-                                query_timeout=query_timeout, query_workers=query_workers)
+                                query_timeout=query_timeout, query_workers=query_workers,
+                                front=front)
     public = f"http://{settings.host}:{settings.port}/"
     settings = settings.with_overrides(base_uri=public)
     source, store = directory / "source", directory / "store"

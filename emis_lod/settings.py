@@ -56,6 +56,17 @@ SETTINGS: tuple[Setting, ...] = (
             "districts, regions, cubes; every format and language) once, into the release, at a "
             "low priority, and answers them from there; 'off': documents are rendered on request "
             "only (a release rendered by `emis-lod render` is still answered from its file)."),
+    Setting("front", "nginx",
+            "'nginx': serve and cluster put Debian's nginx in front of the WSGI workers (it reads "
+            "whole requests and buffers whole answers, so slow clients cannot hold a worker, and "
+            "caches documents per release); 'none': gunicorn answers clients itself, only for "
+            "a server behind a buffering proxy of your own."),
+    Setting("client_timeout", 10,
+            "Seconds nginx waits for the next part of a request's header or body, or for a "
+            "client to read the next part of an answer, before it closes the connection."),
+    Setting("cache_size", "1g",
+            "Most disk the nginx cache of documents, lists and dumps may take (nginx size: "
+            "500m, 4g)."),
     Setting("capacity_check", "stop",
             "Before writing anything a build estimates the memory and disk it needs from the rows "
             "it read (loaders/capacity.py): 'stop' ends a build that cannot fit with what it "
@@ -80,6 +91,9 @@ class Settings:
     map_tiles: str = ""
     map_attribution: str = ""
     prerender: str = "background"
+    front: str = "nginx"
+    client_timeout: int = 10
+    cache_size: str = "1g"
     capacity_check: str = "stop"
 
     def with_overrides(self, **values: Any) -> Settings:
@@ -88,7 +102,8 @@ class Settings:
 
 
 CHOICES = {"validator": ("sparql", "pyshacl"), "staff_publication": ("records", "aggregates"),
-           "prerender": ("background", "off"), "capacity_check": ("stop", "warn")}
+           "prerender": ("background", "off"), "front": ("nginx", "none"),
+           "capacity_check": ("stop", "warn")}
 TIMEOUT_MARGIN = 10  # seconds past query_timeout: a free query process awaited, an answer written
 
 

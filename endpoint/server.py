@@ -3,7 +3,8 @@
 Workers are separate processes (``settings.workers``); each one builds the application after the
 fork and opens the release READ-ONLY on its first request, so no database handle crosses a fork.
 Sync workers: a request that runs past ``settings.timeout`` seconds gets its worker restarted, the
-last line of defence against a runaway query. Put a buffering proxy (nginx) in front in production.
+last line of defence against a runaway query. A sync worker is held by a slow client, so unless
+``front = none`` serve puts nginx in front (endpoint/front.py, endpoint/cluster.py).
 
 With ``prerender = background`` the arbiter also starts one low-priority process that renders the
 heaviest documents of the served release into it (``prerender.follow``), and stops it on exit.
@@ -93,14 +94,32 @@ def _render_in_background(store_dir: Path, settings: Settings) -> None:
 
 
 def serve(store_dir: Path, settings: Settings) -> None:
-    """Serve the current release of ``store_dir`` until interrupted."""
+    """Serve the current release of ``store_dir`` until interrupted: behind nginx (one replica,
+    endpoint/cluster.py) unless ``front = none``, then gunicorn alone."""
     try:
         release = current_release(store_dir)
         manifest = read_manifest(release)
     except (NoRelease, OSError, ValueError) as err:
         raise SystemExit(f"error: {err}") from None
     base = manifest.get("base_uri", settings.base_uri)
+    front = "" if settings.front == "none" else " behind nginx"
     print(f"serving release {release.name} of {store_dir} (base URI {base}) on "
-          f"http://{settings.host}:{settings.port}/ with {settings.workers} workers",
+          f"http://{settings.host}:{settings.port}/ with {settings.workers} workers{front}",
           file=sys.stderr, flush=True)
-    EmisServer(store_dir, settings).run()
+    if settings.front == "none":
+        EmisServer(store_dir, settings).run()
+    else:
+        run_cluster(store_dir, settings, replicas=1)
+
+
+def run_cluster(store_dir: Path, settings: Settings, replicas: int,
+                runtime: Path | None = None) -> None:
+    """``replicas`` replicas of the store behind nginx until SIGINT/SIGTERM."""
+    from .cluster import Cluster
+    from .front import FrontError
+
+    try:
+        Cluster(store_dir, settings, replicas, runtime=runtime,
+                echo=lambda line: print(line, file=sys.stderr, flush=True)).run()
+    except (FrontError, RuntimeError) as err:
+        raise SystemExit(f"error: {err}") from None

@@ -1,0 +1,366 @@
+"""Replicas behind nginx (``emis-lod cluster``, and ``serve`` with its nginx front), tried as a
+ministry's traffic and an attacker would: a replica killed and releases published under load
+with no failed request and no answer of one release cached for another; slow clients that
+cannot starve the endpoint; the cache keyed by release with conditional requests through it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from emis_lod.loaders import releases
+from emis_lod.settings import load_settings
+
+from serverutil import free_port, make_release, running_server, sample_data
+
+pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
+                                reason="nginx is missing: `make nginx` installs Debian's")
+
+SCHOOL = "id/school/21101001"
+NAME = "Гимназия №5 города Бишкек"
+SECOND = "Гимназия №5 города Бишкек (второй выпуск)"
+NAME_QUERY = ("PREFIX schema: <https://schema.org/> SELECT ?name WHERE { <%s> schema:name ?name "
+              "FILTER(lang(?name) = 'ru') }")
+CLIENT_TIMEOUT = 2   # seconds nginx waits for a slow client in these tests
+
+
+@pytest.fixture(scope="module")
+def two_releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
+    """A store with two releases that differ in one school's name; the first is served."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    store = tmp_path_factory.mktemp("cluster-store")
+    first = make_release(store, sample_data(base), base).name
+    time.sleep(0.01)
+    second = make_release(store, sample_data(base).replace(NAME, SECOND), base).name
+    releases.publish(store, first)
+    return store, base, first, second
+
+
+@contextlib.contextmanager
+def running_cluster(store: Path, base: str, replicas: int = 2,
+                    env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
+    """``emis-lod cluster`` on the port of ``base`` until the block ends; yields the base URL
+    and the runtime directory (with cluster.json). Checks that nothing outlives it."""
+    port = int(base.rsplit(":", 1)[1].strip("/"))
+    runtime = Path(tempfile.mkdtemp(prefix="emis-lod-cluster-test-"))
+    log = runtime.parent / (runtime.name + ".log")
+    command = [sys.executable, "-m", "emis_lod.cli", "cluster", "--store", str(store),
+               "--replicas", str(replicas), "--port", str(port), "--workers", "1",
+               "--query-workers", "1", "--runtime-dir", str(runtime)]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True,
+                                   env={**os.environ, "EMIS_LOD_PRERENDER": "off", **(env or {})})
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+            with contextlib.suppress(requests.RequestException):
+                if (runtime / "cluster.json").exists() and \
+                        requests.get(base + "healthz", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.2)
+        yield base, runtime
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+        time.sleep(0.5)
+        left = _session_members(process.pid)
+        if left:
+            os.killpg(process.pid, signal.SIGKILL)
+        assert not left, f"processes outlived the cluster: {left}"
+        assert not runtime.exists() or not (runtime / "nginx.pid").exists(), "nginx still running"
+        log.unlink(missing_ok=True)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _session_members(sid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+def state(runtime: Path) -> dict:
+    return json.loads((runtime / "cluster.json").read_text())
+
+
+# -- load --------------------------------------------------------------------------------------
+
+REQUESTS = [  # (path, params, Accept): documents in several formats and languages, SPARQL
+    ("doc/school/21101001", {}, "text/turtle"),
+    ("doc/school/21101001", {}, "application/ld+json"),
+    ("doc/school/21101001", {"lang": "ru"}, "text/html"),
+    ("doc/school/41101001", {}, "application/n-triples"),
+    ("dumps/", {}, "application/json"),
+    ("sparql", {"query": NAME_QUERY}, "application/sparql-results+json"),
+]
+
+
+def name_in(response: requests.Response) -> str:
+    """The Russian name of school 21101001 in any answer of REQUESTS that carries it, or ''."""
+    text = response.text
+    if SECOND in text:
+        return SECOND
+    return NAME if NAME in text else ""
+
+
+class Load:
+    """Threads that send REQUESTS round after round and record every answer."""
+
+    def __init__(self, base: str, threads: int = 4, per_thread: int = 500) -> None:
+        self.base = base
+        self.failures: list[str] = []
+        self.answers: list[tuple[str, str, str]] = []   # (path, release, name in body)
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run, args=(i, per_thread))
+                        for i in range(threads)]
+
+    def _run(self, offset: int, count: int) -> None:
+        session = requests.Session()
+        for i in range(count):
+            path, params, accept = REQUESTS[(offset + i) % len(REQUESTS)]
+            if path == "sparql":
+                params = {"query": NAME_QUERY % (self.base + SCHOOL)}
+            try:
+                r = session.get(self.base + path, params=params, headers={"Accept": accept},
+                                timeout=30)
+            except requests.RequestException as err:
+                with self.lock:
+                    self.failures.append(f"{path}: {err}")
+                continue
+            with self.lock:
+                if r.status_code != 200:
+                    self.failures.append(f"{path}: HTTP {r.status_code} {r.text[:200]}")
+                else:
+                    self.answers.append((path, r.headers.get("EMIS-Release", ""), name_in(r)))
+
+    def __enter__(self) -> Load:
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for t in self.threads:
+            t.join(timeout=300)
+
+
+def test_a_killed_replica_costs_no_request_and_is_restarted(two_releases) -> None:
+    store, base, first, _ = two_releases
+    with running_cluster(store, base) as (url, runtime):
+        victim = state(runtime)["replicas"][0]
+        with Load(url) as load:
+            time.sleep(0.5)
+            os.killpg(victim["pid"], signal.SIGKILL)     # the replica and its workers at once
+        assert load.failures == [], load.failures[:10]
+        assert len(load.answers) == 2000
+        deadline = time.monotonic() + 60
+        while not (state(runtime)["replicas"][0]["restarts"] == 1
+                   and state(runtime)["replicas"][0]["pid"] != victim["pid"]):
+            assert time.monotonic() < deadline, state(runtime)
+            time.sleep(0.2)
+        restarted = state(runtime)["replicas"][0]
+        deadline = time.monotonic() + 60
+        while requests.get(f"http://127.0.0.1:{restarted['port']}/healthz", timeout=5) \
+                .status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+
+
+def test_publishing_under_load_fails_no_request_and_mixes_no_release(two_releases) -> None:
+    store, base, first, second = two_releases
+    expected = {first: NAME, second: SECOND}
+    with running_cluster(store, base) as (url, _runtime):
+        with Load(url) as load:
+            for release in (second, first, second):   # publish, roll back, publish again
+                time.sleep(0.4)
+                releases.publish(store, release)
+        releases.publish(store, first)
+        assert load.failures == [], load.failures[:10]
+        seen = {release for _, release, _ in load.answers}
+        assert seen == {first, second}
+        for path, release, name in load.answers:
+            if path not in ("dumps/", "doc/school/41101001"):
+                assert name == expected[release], (path, release, name)
+        # what the cache holds for a release is that release's: the first again, then the second
+        for release in (first, second, first):
+            releases.publish(store, release)
+            r = requests.get(url + "doc/school/21101001", headers={"Accept": "text/turtle"})
+            assert r.headers["EMIS-Release"] == release and name_in(r) == expected[release]
+            assert r.headers["EMIS-Cache"] == "HIT"
+
+
+def test_documents_are_cached_per_release_and_sparql_is_not(two_releases) -> None:
+    store, base, first, _ = two_releases
+    with running_cluster(store, base) as (url, _runtime):
+        doc = url + "doc/school/41101001"
+        one = requests.get(doc, headers={"Accept": "text/turtle"})
+        two = requests.get(doc, headers={"Accept": "text/turtle"})
+        assert (one.headers["EMIS-Cache"], two.headers["EMIS-Cache"]) == ("MISS", "HIT")
+        assert one.content == two.content and one.headers["ETag"] == two.headers["ETag"]
+        assert two.headers["Content-Type"].startswith("text/turtle")
+        other = requests.get(doc, headers={"Accept": "application/ld+json"})
+        assert other.headers["Content-Type"].startswith("application/ld+json")
+        again = requests.get(doc, headers={"Accept": "text/turtle",
+                                           "If-None-Match": one.headers["ETag"]})
+        assert again.status_code == 304 and again.headers["ETag"] == one.headers["ETag"]
+        query = requests.get(url + "sparql", params={"query": NAME_QUERY % (base + SCHOOL)},
+                             headers={"Accept": "application/sparql-results+json"})
+        assert query.status_code == 200 and "EMIS-Cache" not in query.headers
+        posted = requests.post(url + "sparql", data={"query": NAME_QUERY % (base + SCHOOL)},
+                               headers={"Accept": "application/sparql-results+json"})
+        assert posted.json() == query.json()
+        assert requests.get(url + "healthz").json()["release"] == first
+
+
+def test_print_config_is_a_configuration_nginx_accepts(two_releases, tmp_path: Path) -> None:
+    store, *_ = two_releases
+    done = subprocess.run([sys.executable, "-m", "emis_lod.cli", "cluster", "--store", str(store),
+                           "--replicas", "3", "--port", "8080", "--runtime-dir", str(tmp_path),
+                           "--print-config"], capture_output=True, text=True, check=True)
+    config = done.stdout
+    assert all(f"server 127.0.0.1:{p} " in config for p in (8081, 8082, 8083))
+    assert "listen 127.0.0.1:8080" in config and f"root {store.resolve()}/current;" in config
+    (tmp_path / "nginx.conf").write_text(config)
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / "tmp" / name).mkdir(parents=True)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    checked = subprocess.run([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                              "-e", "stderr", "-t"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_a_wrong_front_stops_with_the_allowed_values(two_releases) -> None:
+    store, *_ = two_releases
+    done = subprocess.run([sys.executable, "-m", "emis_lod.cli", "serve", "--store", str(store),
+                           "--front", "haproxy"], capture_output=True, text=True)
+    assert done.returncode != 0 and "front = 'haproxy' is not one of: nginx, none" in done.stderr
+
+
+# -- slow clients ------------------------------------------------------------------------------
+
+def slow_clients(url: str, count: int, readers: int) -> list[socket.socket]:
+    """``count`` connections that send a request line and one header, then wait; ``readers``
+    that send a whole request for an answer they never read (a tiny receive buffer)."""
+    host, port = url.split("//")[1].strip("/").split(":")
+    sockets = []
+    for i in range(count + readers):
+        s = socket.socket()
+        if i >= count:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        s.connect((host, int(port)))
+        if i < count:
+            s.sendall(b"GET /doc/school/41101001 HTTP/1.1\r\nHost: " + host.encode() + b"\r\n")
+        else:
+            s.sendall(b"GET /sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D HTTP/1.1"
+                      b"\r\nAccept: text/csv\r\nHost: " + host.encode() + b"\r\n\r\n")
+        sockets.append(s)
+    return sockets
+
+
+def closed_by_server(s: socket.socket) -> bool:
+    """True once the server has closed the connection (everything it sent read)."""
+    s.settimeout(0.05)
+    try:
+        while True:
+            if not s.recv(65536):
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except (TimeoutError, BlockingIOError):
+        return False
+
+
+def normal_request_seconds(url: str) -> float:
+    started = time.monotonic()
+    r = requests.get(url + "doc/school/21101001", headers={"Accept": "application/ld+json"},
+                     timeout=10)
+    assert r.status_code == 200
+    return time.monotonic() - started
+
+
+def assert_slow_clients_do_not_starve(url: str) -> None:
+    sockets = slow_clients(url, 200, 20)
+    try:
+        time.sleep(0.5)
+        assert max(normal_request_seconds(url) for _ in range(5)) < 1.0
+        deadline = time.monotonic() + CLIENT_TIMEOUT + 5
+        open_ = list(sockets)
+        while open_ and time.monotonic() < deadline:
+            open_ = [s for s in open_ if not closed_by_server(s)]
+            time.sleep(0.2)
+        assert open_ == [], f"{len(open_)} slow connections still open after {CLIENT_TIMEOUT} s"
+        assert normal_request_seconds(url) < 1.0
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def test_the_attack_is_real_on_gunicorn_alone(two_releases) -> None:
+    """Without the front, four half-sent requests hold serve's two sync workers."""
+    store, base, *_ = two_releases
+    port = free_port()
+    with running_server(store, port=port, env={"EMIS_LOD_FRONT": "none",
+                                               "EMIS_LOD_PRERENDER": "off"}) as url:
+        sockets = slow_clients(url, 4, 0)
+        try:
+            time.sleep(0.5)
+            with pytest.raises(requests.Timeout):
+                requests.get(url + "doc/school/21101001", timeout=2)
+        finally:
+            for s in sockets:
+                s.close()
+
+
+def test_slow_clients_do_not_starve_serve(two_releases) -> None:
+    store, base, *_ = two_releases
+    with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/")),
+                        env={"EMIS_LOD_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT),
+                             "EMIS_LOD_PRERENDER": "off"}) as url:
+        assert requests.get(url + "healthz").headers["Server"] == "nginx"
+        assert_slow_clients_do_not_starve(url)
+
+
+def test_slow_clients_do_not_starve_a_cluster(two_releases) -> None:
+    store, base, *_ = two_releases
+    with running_cluster(store, base, env={"EMIS_LOD_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT)}) \
+            as (url, _runtime):
+        assert_slow_clients_do_not_starve(url)
+
+
+def test_the_front_configuration_follows_the_settings() -> None:
+    settings = load_settings(environ={"EMIS_LOD_CLIENT_TIMEOUT": "7", "EMIS_LOD_CACHE_SIZE": "2g"})
+    from emis_lod.endpoint.front import Replica, nginx_config
+
+    config = nginx_config(settings, store=Path("/srv/store"), runtime=Path("/run/x"),
+                          replicas=[Replica(9001), Replica(9002, down=True)])
+    assert "client_header_timeout 7s;" in config and "send_timeout 7s;" in config
+    assert "max_size=2g" in config
+    assert "server 127.0.0.1:9002 max_fails=1 fail_timeout=2s down;" in config
