@@ -267,7 +267,8 @@ def _import(store: Path, archive: Path) -> Shipped:
         if (store / releases.RELEASES / release_id).exists():
             _check_id(release_id, store, archive)
         final = releases.finish_release(store, staging, release_id)
-    except (tarfile.TarError, EOFError, zlib_ng.error, gzip.BadGzipFile) as err:
+    # zlib-ng reports a broken stream with its own error, which its stubs leave untyped
+    except (tarfile.TarError, EOFError, zlib_ng.error, gzip.BadGzipFile) as err:  # type: ignore[misc]
         _discard(staging)
         raise ArchiveError(f"{archive} is damaged, truncated or not an archive written by `emis-lod "
                            f"export` ({where}: {err}); nothing imported; {_how(archive)}") from err
