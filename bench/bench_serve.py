@@ -9,7 +9,10 @@ not a test and asserts nothing. Every figure comes from this run on this machine
    renders its heaviest documents once, as ``serve`` does in the background, unless done;
 2. the peer: the release's Oxigraph directory copied once (``workdir/peer-store``) and served
    by ``oxigraph serve-read-only --union-default-graph`` (PyPI ``oxigraph``, the database's
-   own HTTP server); ``emis-lod serve`` with its defaults (2 workers) on the release;
+   own HTTP server); ``emis-lod serve`` with its defaults (2 workers) on the release, twice:
+   ``emis-lod``, gunicorn alone (``--front none``, the baseline), and ``emis-lod+nginx``, behind
+   Debian's nginx as ``serve`` runs by default (every cold document a cache miss, passed to
+   gunicorn; every hot one a cache hit), when nginx is installed;
 3. documents, driven by ``wrk`` (Debian; ``make bench-tools`` installs it) with 4 connections:
    *cold*, schools in a random order, each asked once (a short probe on 200 others learns the
    rate, then the run lasts as long as asking 80% of the rest takes at that rate, at most
@@ -152,17 +155,25 @@ def oxigraph_command() -> str:
     return found
 
 
+def has_nginx() -> bool:
+    return shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists()
+
+
 class Servers:
-    """``emis-lod serve`` and the peer, started together and stopped together."""
+    """``emis-lod serve`` (alone, and behind nginx when it is installed) and the peer, started
+    together and stopped together."""
 
     def __init__(self, store: Path, peer_store: Path, workers: int) -> None:
-        self.ours_port, self.peer_port = free_port(), free_port()
+        self.ours_port, self.peer_port, front_port = free_port(), free_port(), free_port()
         self.ours = f"http://127.0.0.1:{self.ours_port}"
         self.peer = f"http://127.0.0.1:{self.peer_port}"
+        self.fronted = f"http://127.0.0.1:{front_port}" if has_nginx() else None
         logs = peer_store.parent
+        serve = [sys.executable, "-m", "emis_lod.cli", "serve", "--store", str(store),
+                 "--workers", str(workers)]
+        env = {**os.environ, "EMIS_LOD_PRERENDER": "off"}   # rendered before, by render_documents
         self.procs = [
-            subprocess.Popen([sys.executable, "-m", "emis_lod.cli", "serve", "--store", str(store),
-                              "--port", str(self.ours_port), "--workers", str(workers)],
+            subprocess.Popen([*serve, "--port", str(self.ours_port), "--front", "none"], env=env,
                              stdout=subprocess.DEVNULL, stderr=open(logs / "emis-lod.log", "wb"),  # noqa: SIM115
                              start_new_session=True),
             subprocess.Popen([oxigraph_command(), "serve-read-only", "--location", str(peer_store),
@@ -170,11 +181,25 @@ class Servers:
                              stdout=subprocess.DEVNULL, stderr=open(logs / "oxigraph.log", "wb"),  # noqa: SIM115
                              start_new_session=True),
         ]
+        if self.fronted:
+            self.procs.append(subprocess.Popen(
+                [*serve, "--port", str(front_port), "--front", "nginx"], env=env,
+                stdout=subprocess.DEVNULL, stderr=open(logs / "emis-lod-nginx.log", "wb"),  # noqa: SIM115
+                start_new_session=True))
 
     def __enter__(self) -> Servers:
         wait_for(self.ours + "/context/v1.jsonld")
+        if self.fronted:
+            wait_for(self.fronted + "/context/v1.jsonld")
         wait_for(self.peer + "/query?query=" + urllib.parse.quote("ASK {}"))
         return self
+
+    def memory_mb(self) -> dict[str, float]:
+        """Proportional set size (shared pages split between their sharers) of each of our
+        servers with all its processes: what one more replica of it would take."""
+        names = ["emis-lod"] + (["emis-lod+nginx"] if self.fronted else [])
+        return {name: round(session_pss_kb(proc.pid) / 1024, 1)
+                for name, proc in zip(names, [self.procs[0], *self.procs[2:]], strict=True)}
 
     def __exit__(self, *exc: object) -> None:
         for proc in self.procs:
@@ -185,6 +210,22 @@ class Servers:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def session_pss_kb(session: int) -> int:
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int((entry / "stat").read_text().rpartition(")")[2].split()[3]) != session:
+                continue
+            for line in (entry / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 # ------------------------------------------------------------------------ what is asked
@@ -312,10 +353,14 @@ def documents(servers: Servers, iris: dict[str, list[str]], args: argparse.Names
     rng.shuffle(cold)
     hot = cold[:HOT_SCHOOLS]
     runs = []
+    ours = [("emis-lod", servers.ours)] + ([("emis-lod+nginx", servers.fronted)]
+                                           if servers.fronted else [])
     for what, headers in FORMATS.items():
-        runs.append(measure("emis-lod", what, "cold", servers.ours, doc_paths(cold), headers, args))
-    runs.append(measure("emis-lod", "jsonld", "hot", servers.ours, doc_paths(hot),
-                        FORMATS["jsonld"], args))
+        for name, base in ours:
+            runs.append(measure(name, what, "cold", base, doc_paths(cold), headers, args))
+    for what in PEER_FORMATS:
+        for name, base in ours:
+            runs.append(measure(name, what, "hot", base, doc_paths(hot), FORMATS[what], args))
     for kind in PEERS:
         for what in PEER_FORMATS:
             runs.append(measure(f"oxigraph:{kind}", what, "cold", servers.peer,
@@ -328,7 +373,12 @@ def documents(servers: Servers, iris: dict[str, list[str]], args: argparse.Names
             runs.append(measure("emis-lod", f"{type_}:{what}", "cold", servers.ours,
                                 doc_paths(some), FORMATS[what], args))
     for run in runs:
-        if run.server == "emis-lod":
+        if run.server == "emis-lod+nginx":   # against gunicorn alone, the same documents
+            alone = next((r for r in runs if r.server == "emis-lod" and r.what == run.what
+                          and r.state == run.state), None)
+            if alone and alone.rps:
+                run.ratio["alone"] = round(run.rps / alone.rps, 2)
+        if run.server.startswith("emis-lod"):
             what = run.what.rpartition(":")[2]
             for kind in PEERS:
                 peer = next((r for r in runs if r.server == f"oxigraph:{kind}"
@@ -401,12 +451,17 @@ def show(figures: dict[str, Any], other: dict[str, Any] | None = None) -> None:
         print(f"emis-lod render (the heaviest documents, once per release): "
               f"{figures['render_seconds']} s")
     print(f"{'server':<18}{'document':<10}{'state':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'errors':>8}{'bytes':>8}  ratio to oxigraph ({' / '.join(PEERS)})")
+          f"{'errors':>8}{'bytes':>8}  ratio to oxigraph ({' / '.join(PEERS)}) [to gunicorn alone]")
     for run in figures.get("runs", []):
         ratio = " / ".join(f"{run['ratio'][k]:.2f}" for k in PEERS if k in run["ratio"])
+        if "alone" in run["ratio"]:
+            ratio += f"  [{run['ratio']['alone']:.2f}]"
         print(f"{run['server']:<18}{run['what']:<10}{run['state']:<6}{run['rps']:>9.0f}"
               f"{run['p50_ms']:>9.1f}{run['p99_ms']:>9.1f}{run['errors']:>8}"
               f"{run['bytes_per_answer']:>8}  {ratio}")
+    if figures.get("memory_mb"):
+        print("memory after the runs (PSS, MB, every process of the server): " + ", ".join(
+            f"{name} {mb:,.0f}" for name, mb in figures["memory_mb"].items()))
     if figures.get("page_queries"):
         print("\ndescribe and page queries, ms per resource (median over the sample)"
               + (f"; growth from {other['schools']} schools" if other else ""))
@@ -478,6 +533,7 @@ def main() -> None:
         if not args.no_queries:
             print("documented queries", file=sys.stderr, flush=True)
             figures["queries"] = documented_queries(servers)
+        figures["memory_mb"] = servers.memory_mb()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     show(figures, json.loads(args.compare.read_text()) if args.compare else None)
