@@ -79,6 +79,13 @@ class ReplicaProcess:
     started: float = field(default=0.0)
 
 
+def _render_until_parent_dies(store: Path, settings: Settings) -> None:
+    from .server import _render_in_background
+
+    die_with_parent()
+    _render_in_background(store, settings)
+
+
 class Cluster:
     """Replicas of ``store`` behind nginx on ``settings.host:settings.port``."""
 
@@ -139,10 +146,8 @@ class Cluster:
     def _start_renderer(self) -> None:
         if self.settings.prerender != "background":
             return
-        from .server import _render_in_background
-
         self.renderer = multiprocessing.get_context("fork").Process(
-            target=_render_in_background, args=(self.store, self.settings),
+            target=_render_until_parent_dies, args=(self.store, self.settings),
             name="emis-lod-render", daemon=False)
         self.renderer.start()
 

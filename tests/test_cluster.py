@@ -53,10 +53,11 @@ def two_releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, s
 
 
 @contextlib.contextmanager
-def running_cluster(store: Path, base: str, replicas: int = 2,
-                    env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
-    """``emis-lod cluster`` on the port of ``base`` until the block ends; yields the base URL
-    and the runtime directory (with cluster.json). Checks that nothing outlives it."""
+def running_cluster(store: Path, base: str, replicas: int = 2, env: dict[str, str] | None = None,
+                    stop: signal.Signals = signal.SIGTERM) -> Iterator[tuple[str, Path]]:
+    """``emis-lod cluster`` on the port of ``base`` until the block ends, then ``stop`` sent to
+    it; yields the base URL and the runtime directory (with cluster.json). Checks that nothing
+    outlives it."""
     port = int(base.rsplit(":", 1)[1].strip("/"))
     runtime = Path(tempfile.mkdtemp(prefix="emis-lod-cluster-test-"))
     log = runtime.parent / (runtime.name + ".log")
@@ -79,18 +80,21 @@ def running_cluster(store: Path, base: str, replicas: int = 2,
             time.sleep(0.2)
         yield base, runtime
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         try:
             process.wait(timeout=40)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
-        time.sleep(0.5)
+        deadline = time.monotonic() + 15   # a SIGKILLed supervisor's children are told by the kernel
+        while _session_members(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
         left = _session_members(process.pid)
         if left:
             os.killpg(process.pid, signal.SIGKILL)
         assert not left, f"processes outlived the cluster: {left}"
-        assert not runtime.exists() or not (runtime / "nginx.pid").exists(), "nginx still running"
+        if stop != signal.SIGKILL:
+            assert not (runtime / "nginx.pid").exists(), "nginx did not stop"
         log.unlink(missing_ok=True)
         shutil.rmtree(runtime, ignore_errors=True)
 
@@ -174,7 +178,7 @@ class Load:
 
 def test_a_killed_replica_costs_no_request_and_is_restarted(two_releases) -> None:
     store, base, first, _ = two_releases
-    with running_cluster(store, base) as (url, runtime):
+    with running_cluster(store, base, stop=signal.SIGINT) as (url, runtime):
         victim = state(runtime)["replicas"][0]
         with Load(url) as load:
             time.sleep(0.5)
@@ -238,6 +242,14 @@ def test_documents_are_cached_per_release_and_sparql_is_not(two_releases) -> Non
                                headers={"Accept": "application/sparql-results+json"})
         assert posted.json() == query.json()
         assert requests.get(url + "healthz").json()["release"] == first
+
+
+def test_a_killed_supervisor_leaves_no_process_behind(two_releases) -> None:
+    """nginx, the replicas, their workers and the renderer stop when the supervisor dies."""
+    store, base, *_ = two_releases
+    with running_cluster(store, base, env={"EMIS_LOD_PRERENDER": "background"},
+                         stop=signal.SIGKILL) as (_url, runtime):
+        assert state(runtime)["renderer"] is not None
 
 
 def test_print_config_is_a_configuration_nginx_accepts(two_releases, tmp_path: Path) -> None:
