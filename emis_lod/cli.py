@@ -5,15 +5,35 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from . import __version__
-from .settings import Settings, SettingsError, check_choices, fit_worker_timeout, load_settings
+from .settings import BY_NAME, Settings, SettingsError, fit_worker_timeout, load_settings
 
 DEMO_DIR = Path("var/demo")
+
+
+def setting_option(name: str) -> Callable[[Any], Any]:
+    """The command-line option of a setting: flag, type and help from the table in
+    emis_lod/settings.py; its value is checked there, as the environment's is."""
+    s = BY_NAME[name]
+    default = f"; default {s.default}" if s.default != "" else ""
+    return click.option(s.option, name, type=s.type, default=None,
+                        metavar="|".join(s.choices) if s.choices else None,
+                        help=f"{s.help} [{s.allowed()}; env {s.env}{default}]")
+
+
+def checked_settings(**options: Any) -> Settings:
+    """The settings of a command: options over environment over defaults, each value checked
+    (a wrong one stops the command with what is allowed, exit status 2)."""
+    try:
+        return load_settings(**options)
+    except SettingsError as err:
+        raise click.UsageError(str(err)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,12 +69,9 @@ def generate(schools: int, seed: int, out: Path, crosswalks: bool) -> None:
               required=True, help="Directory holding the EMIS export tables.")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Store directory; the build adds a release and publishes it.")
-@click.option("--base-uri", default=None, help="Base of minted URIs [env EMIS_LOD_BASE_URI].")
-@click.option("--validator", type=click.Choice(["sparql", "pyshacl"]), default=None,
-              help="SHACL engine [env EMIS_LOD_VALIDATOR; default sparql].")
-@click.option("--staff", "staff_publication", type=click.Choice(["records", "aggregates"]),
-              default=None, help="Publish staff as pseudonymous records plus aggregates, or as "
-              "per-school aggregates only [env EMIS_LOD_STAFF_PUBLICATION; default records].")
+@setting_option("base_uri")
+@setting_option("validator")
+@setting_option("staff_publication")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any row is rejected.")
 @click.option("--publish/--no-publish", "publish", default=True, show_default=True,
               help="Serve the new release at once, or only write it (publish it later with "
@@ -77,8 +94,8 @@ def build(source: Path, store: Path, base_uri: str | None, validator: str | None
     from .loaders.progress import SILENT
     from .progress_bars import Bars
 
-    settings = load_settings(base_uri=base_uri, validator=validator,
-                             staff_publication=staff_publication)
+    settings = checked_settings(base_uri=base_uri, validator=validator,
+                                staff_publication=staff_publication)
     # warnings go to stderr when stdout carries JSON; --quiet drops them
     echo = (lambda *_: None) if quiet else (lambda m: click.echo(m, err=as_json))
     progress = SILENT if quiet or as_json else Bars()
@@ -262,26 +279,12 @@ def import_command(store: Path, archive: Path) -> None:
     click.echo(f"to serve it: emis-lod publish --store {store} {done.release}")
 
 
+SERVE_SETTINGS = ("host", "port", "workers", "timeout", "query_timeout", "query_workers", "front")
+
+
 def _serve_options(f):  # type: ignore[no-untyped-def]
-    for option in reversed([
-        click.option("--host", default=None, help="Interface [env EMIS_LOD_HOST; 127.0.0.1]."),
-        click.option("--port", type=int, default=None, help="Port [env EMIS_LOD_PORT; 8000]."),
-        click.option("--workers", type=int, default=None,
-                     help="WSGI worker processes [env EMIS_LOD_WORKERS; 2]."),
-        click.option("--timeout", type=int, default=None,
-                     help="Seconds before a stuck worker is restarted, above --query-timeout + 10 "
-                     "[env EMIS_LOD_TIMEOUT; 30, raised to fit]."),
-        click.option("--query-timeout", type=float, default=None,
-                     help="Seconds a SPARQL query may run before its process is killed "
-                     "[env EMIS_LOD_QUERY_TIMEOUT; 10]."),
-        click.option("--query-workers", type=click.IntRange(min=0), default=None,
-                     help="SPARQL query processes per worker; 0 runs queries in the worker "
-                     "[env EMIS_LOD_QUERY_WORKERS; 2]."),
-        click.option("--front", default=None, metavar="nginx|none",
-                     help="Debian's nginx in front (buffering, cache), or none behind a proxy "
-                     "of your own [env EMIS_LOD_FRONT; nginx]."),
-    ]):
-        f = option(f)
+    for name in reversed(SERVE_SETTINGS):
+        f = setting_option(name)(f)
     return f
 
 
@@ -334,10 +337,10 @@ def cluster(store: Path, replicas: int, host: str | None, port: int | None, work
 def _server_settings(**options: Any) -> Settings:
     """The settings of a server: options over environment over defaults, the worker timeout
     above the query timeout (raised to fit unless given, refused when given too low)."""
-    settings = load_settings(**options)
+    settings = checked_settings(**options)
     given = options.get("timeout") is not None or "EMIS_LOD_TIMEOUT" in os.environ
     try:
-        return fit_worker_timeout(check_choices(settings), timeout_given=given)
+        return fit_worker_timeout(settings, timeout_given=given)
     except SettingsError as err:
         raise click.UsageError(str(err)) from None
 
@@ -354,7 +357,7 @@ def render(store: Path, follow: bool, processes: int) -> None:
     from .endpoint import prerender
     from .loaders.releases import NoRelease
 
-    settings = load_settings()
+    settings = checked_settings()
     if follow:
         prerender.follow(store, settings, echo=click.echo)
         return

@@ -273,7 +273,8 @@ def test_a_wrong_front_stops_with_the_allowed_values(two_releases) -> None:
     store, *_ = two_releases
     done = subprocess.run([sys.executable, "-m", "emis_lod.cli", "serve", "--store", str(store),
                            "--front", "haproxy"], capture_output=True, text=True)
-    assert done.returncode != 0 and "front = 'haproxy' is not one of: nginx, none" in done.stderr
+    assert done.returncode == 2
+    assert "front = 'haproxy' (from --front) is not one of: nginx, none" in done.stderr
 
 
 # -- slow clients ------------------------------------------------------------------------------
