@@ -18,6 +18,9 @@ lists formats.
 :func:`negotiate` is the one content-negotiation function (RFC 9110 section 12.5.1): q-values,
 wildcards and specificity; among equally acceptable formats the order of the offers decides, and
 offers list RDF before HTML, so ``Accept: */*`` gets Turtle while a browser gets HTML.
+:data:`ALIASES` is what clients call formats (``format=n3``, ``output=json``), per kind of answer
+(``xml`` is SPARQL results XML for a SELECT, RDF/XML for a CONSTRUCT); :func:`choose_requested`
+reads it, then ``Accept``, and refuses nothing a client named.
 
 The published JSON-LD context (``ontology/context.jsonld``) is a template: the namespaces that
 depend on the deployment (``emis:``, ``concept:``) are written with a ``{base}`` placeholder, which
@@ -88,11 +91,12 @@ class Format:
 
 _W3C = "http://www.w3.org/ns/formats/"
 
-TURTLE = Format("ttl", "rdf", "Turtle", ("text/turtle", "application/x-turtle"), "ttl",
+TURTLE = Format("ttl", "rdf", "Turtle", ("text/turtle", "application/x-turtle", "application/turtle",
+                                        "text/n3", "text/rdf+n3", "application/n3"), "ttl",
                 _W3C + "Turtle", ("turtle",), rdf_format=ox.RdfFormat.TURTLE)
 JSONLD = Format("jsonld", "rdf", "JSON-LD", ("application/ld+json", "application/json"), "jsonld",
                 _W3C + "JSON-LD", ("json-ld", "json"), rdf_format=ox.RdfFormat.JSON_LD)
-NTRIPLES = Format("nt", "rdf", "N-Triples", ("application/n-triples",), "nt",
+NTRIPLES = Format("nt", "rdf", "N-Triples", ("application/n-triples", "text/plain"), "nt",
                   _W3C + "N-Triples", ("ntriples", "n-triples"), rdf_format=ox.RdfFormat.N_TRIPLES)
 RDFXML = Format("rdf", "rdf", "RDF/XML", ("application/rdf+xml",), "rdf",
                 _W3C + "RDF_XML", ("rdfxml", "xml", "owl"), rdf_format=ox.RdfFormat.RDF_XML)
@@ -167,6 +171,50 @@ def split_suffix(name: str, offers: Sequence[Format]) -> tuple[str, Format | Non
         if fmt is not None:
             return stem, fmt
     return name, None
+
+
+# ------------------------------------------------------------------------ what clients send
+
+#: The words clients send to name a format (``?format=``; SPARQLWrapper sends its return format as
+#: ``format=``, ``output=`` and ``results=`` at once; Jena, rdflib and curl users use the same short
+#: names), per kind of answer: the same word names a results format for SELECT and ASK and a graph
+#: format for CONSTRUCT, DESCRIBE and documents. A format's media types name it too (and
+#: :func:`by_name`'s names: ``html``). A word that names nothing for the kind asked is not an
+#: error: :func:`choose_requested` then negotiates ``Accept``. README "The SPARQL endpoint".
+ALIASES: Mapping[str, Mapping[str, Format]] = {
+    "results": {   # SELECT, ASK (CSV and TSV: an ASK answers the bare word)
+        "json": RESULTS_JSON, "srj": RESULTS_JSON, "sparql-results+json": RESULTS_JSON,
+        "xml": RESULTS_XML, "srx": RESULTS_XML, "sparql-results+xml": RESULTS_XML,
+        "application/xml": RESULTS_XML,
+        "csv": RESULTS_CSV, "tsv": RESULTS_TSV,
+    },
+    "graph": {     # CONSTRUCT, DESCRIBE, documents
+        "ttl": TURTLE, "turtle": TURTLE, "n3": TURTLE,   # Turtle is N3 too
+        "nt": NTRIPLES, "ntriples": NTRIPLES, "n-triples": NTRIPLES,
+        "xml": RDFXML, "rdf": RDFXML, "rdf+xml": RDFXML, "rdfxml": RDFXML, "owl": RDFXML,
+        "application/xml": RDFXML,
+        "json": JSONLD, "json-ld": JSONLD, "jsonld": JSONLD,
+    },
+}
+
+
+def named(values: Iterable[str], offers: Sequence[Format]) -> Format | None:
+    """The first of ``values`` that names one of ``offers`` (:data:`ALIASES`, media types, or
+    :func:`by_name`), else None. A value may be a comma-separated list, as SPARQLWrapper sends
+    its ``Accept`` header as a second ``format=`` value (``format=tsv&format=text/tab-...``)."""
+    for value in values:
+        for item in value.split(","):
+            word = item.split(";", 1)[0].strip().lower()
+            if not word:
+                continue
+            for table in ALIASES.values():
+                fmt = table.get(word)
+                if fmt is not None and fmt in offers:
+                    return fmt
+            fmt = by_name(word, offers)
+            if fmt is not None:
+                return fmt
+    return None
 
 
 # ------------------------------------------------------------------------ content negotiation
@@ -295,6 +343,25 @@ def choose(format_param: str | None, accept: str | None, offers: Sequence[Format
             raise NotAcceptable(f"format={format_param}", offers)
         return fmt
     return negotiate(accept, offers, default=default)
+
+
+def choose_requested(values: Sequence[str], accept: str | None, offers: Sequence[Format],
+                     default: Format) -> Format:
+    """What a client asked for, leniently: the first of ``values`` (the ``format=`` parameters;
+    at /sparql also ``output=`` and ``results=``) that names one of ``offers`` (:func:`named`),
+    else :func:`negotiate` on ``Accept``. A parameter that names nothing here (``csv`` for a
+    CONSTRUCT, ``pdf``) is passed over, not refused; when ``Accept`` then excludes every offer,
+    a request that sent a parameter gets ``default`` (the client named a format and reads the
+    ``Content-Type``), one that sent none :class:`NotAcceptable`."""
+    fmt = named(values, offers)
+    if fmt is not None:
+        return fmt
+    try:
+        return negotiate(accept, offers, default=default)
+    except NotAcceptable:
+        if any(v.strip() for v in values):
+            return default
+        raise
 
 
 # ------------------------------------------------------------------------ RDF serialization

@@ -340,11 +340,12 @@ def vary_for(fmt: Format) -> str:
 
 
 def choose_document_format(suffix_format: Format | None) -> Format:
-    """Suffix, then ``?format=``, then ``Accept`` (no header: HTML; a tie: RDF)."""
+    """Suffix, then ``?format=`` (the words of ``formats.ALIASES``; one that names no format here
+    falls back), then ``Accept`` (no header: HTML; a tie: RDF)."""
     if suffix_format is not None:
         return suffix_format
-    return formats.choose(request.args.get("format"), request.headers.get("Accept"),
-                          DOCUMENT_FORMATS, default=HTML)
+    return formats.choose_requested(request.args.getlist("format"), request.headers.get("Accept"),
+                                    DOCUMENT_FORMATS, default=HTML)
 
 
 def _error_format_guess() -> None:

@@ -6,7 +6,9 @@
   queries need no ``GRAPH``. The platform prefixes are predeclared and the base IRI is the
   endpoint.
 - SELECT/ASK answer in SPARQL JSON, XML, CSV or TSV; CONSTRUCT/DESCRIBE in Turtle, JSON-LD,
-  N-Triples or RDF/XML; ``Accept`` or ``?format=`` choose (``emis_lod.formats``).
+  N-Triples or RDF/XML; ``format=`` (or ``output=``, ``results=``: SPARQLWrapper sends all three),
+  then ``Accept`` choose, by the words of ``emis_lod.formats.ALIASES`` for the query's form; a
+  word that fits no format of the form falls back to ``Accept``, then to the form's default.
 - The endpoint is read-only: SPARQL Update through any route is refused (403 for ``update=`` or an
   ``application/sparql-update`` body, 405 for PUT/DELETE/PATCH), and the store is opened read-only
   anyway. ``SERVICE`` (federated query) is refused: the server makes no outbound requests.
@@ -19,6 +21,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass
@@ -72,7 +75,7 @@ class QueryRequest:
     query: str
     default_graphs: tuple[str, ...]
     named_graphs: tuple[str, ...]
-    format: str | None
+    asked_formats: tuple[str, ...]   # format=, output=, results= (in that order)
 
     @property
     def has_dataset(self) -> bool:
@@ -153,16 +156,21 @@ def parse_query_request() -> QueryRequest | None:
                 ox.NamedNode(value)
             except ValueError:
                 raise BadRequest(f"{name}={value!r} is not an absolute IRI") from None
-    formats_asked = params.getlist("format")
     return QueryRequest(query=query,
                         default_graphs=tuple(params.getlist("default-graph-uri")),
                         named_graphs=tuple(params.getlist("named-graph-uri")),
-                        format=formats_asked[0] if formats_asked else None)
+                        asked_formats=tuple(v for name in FORMAT_PARAMETERS for v in params.getlist(name)))
 
 
-def choose_format(asked: str | None, offers: tuple[Format, ...], default: Format) -> Format:
-    """``?format=`` if given (it must name one of the offers), else ``Accept``."""
-    return formats.choose(asked, request.headers.get("Accept"), offers, default=default)
+#: The parameters that name a return format: ``format`` (ours, Virtuoso's), ``output`` (Jena
+#: Fuseki's), ``results``; SPARQLWrapper sends all three.
+FORMAT_PARAMETERS = ("format", "output", "results")
+
+
+def choose_format(asked: tuple[str, ...], offers: tuple[Format, ...], default: Format) -> Format:
+    """The first of ``asked`` that names one of the offers, else ``Accept``
+    (``formats.choose_requested``)."""
+    return formats.choose_requested(asked, request.headers.get("Accept"), offers, default=default)
 
 
 def _check_service(query: str) -> None:
@@ -171,7 +179,7 @@ def _check_service(query: str) -> None:
                         "outbound requests. Query the other endpoint yourself and join locally.")
 
 
-def _offer(asked: str | None, offers: tuple[Format, ...], default: Format
+def _offer(asked: tuple[str, ...], offers: tuple[Format, ...], default: Format
            ) -> tuple[Format | None, formats.NotAcceptable | None]:
     """The format chosen among ``offers``, or why none fits (raised once the query's form is
     known: an ASK needs a results format, a CONSTRUCT an RDF one)."""
@@ -179,6 +187,18 @@ def _offer(asked: str | None, offers: tuple[Format, ...], default: Format
         return choose_format(asked, offers, default), None
     except formats.NotAcceptable as err:
         return None, err
+
+
+def _syntax_error_format(rdf_fmt: Format | None) -> Format | None:
+    """A query that does not parse has no form: its message is in plain text (None: the error
+    handler negotiates it) when the client takes that as well as the graph format that its
+    ``Accept`` chose (``text/plain`` names N-Triples too), else an empty graph in that format."""
+    if rdf_fmt is None:
+        return None
+    with contextlib.suppress(formats.NotAcceptable):
+        if formats.negotiate(request.headers.get("Accept"), (formats.TEXT, rdf_fmt)) is formats.TEXT:
+            return None
+    return rdf_fmt
 
 
 def executor() -> QueryExecutor:
@@ -200,8 +220,8 @@ def endpoint() -> Response:
     _check_service(qr.query)
     rel = release()
     s = settings()
-    results_fmt, results_refusal = _offer(qr.format, RESULTS_FORMATS, RESULTS_JSON)
-    rdf_fmt, rdf_refusal = _offer(qr.format, RDF_FORMATS, TURTLE)
+    results_fmt, results_refusal = _offer(qr.asked_formats, RESULTS_FORMATS, RESULTS_JSON)
+    rdf_fmt, rdf_refusal = _offer(qr.asked_formats, RDF_FORMATS, TURTLE)
     job = QueryJob(release=str(rel.path), query=qr.query, prefixes=rel.prefixes,
                    base_iri=rel.uris.sparql, default_graphs=qr.default_graphs,
                    named_graphs=qr.named_graphs,
@@ -216,6 +236,7 @@ def endpoint() -> Response:
         raise ServiceUnavailable(f"{err}. Try again; if it happens again, narrow the query "
                                  "(add LIMIT, more specific patterns).") from None
     if outcome.status == "syntax":
+        g.response_format = results_fmt or _syntax_error_format(rdf_fmt)
         raise BadRequest(outcome.message)
     if outcome.status == "not_acceptable":
         refusal = rdf_refusal if outcome.kind == "triples" else results_refusal
@@ -307,7 +328,7 @@ def description_triples(rel: Release) -> list[ox.Triple]:
 
 def service_description() -> Response:
     rel = release()
-    asked = request.args.get("format")
+    asked = tuple(v for name in FORMAT_PARAMETERS for v in request.args.getlist(name))
     fmt = choose_format(asked, (*RDF_FORMATS, HTML), TURTLE)
     g.response_format = fmt
     body: str | bytes

@@ -133,7 +133,7 @@ def test_negotiate_results(accept, expected) -> None:
     assert negotiate(accept, RESULTS_FORMATS, default=RESULTS_JSON) is expected
 
 
-@pytest.mark.parametrize("accept", ["application/pdf", "image/png, text/plain",
+@pytest.mark.parametrize("accept", ["application/pdf", "image/png, text/csv",
                                     "text/turtle;q=0, text/html;q=0"])
 def test_nothing_acceptable_raises_with_a_hint(accept) -> None:
     with pytest.raises(formats.NotAcceptable) as err:

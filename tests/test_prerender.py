@@ -57,7 +57,14 @@ def requests_of(app) -> list[tuple[str, dict[str, str]]]:
                 else:
                     out.append((path, {"Accept": fmt.media_type}))
                     out.append((f"{path}.{fmt.suffix}", {}))
+            for accept in CLIENT_ACCEPTS:
+                out.append((path, {"Accept": accept}))
     return out
+
+
+# what rdflib sends for format="nt" (N-Triples), "n3" (Turtle) and "json-ld"
+CLIENT_ACCEPTS = ("text/plain, */*;q=0.1", "text/n3, */*;q=0.1",
+                  "application/ld+json, application/json;q=0.9, */*;q=0.1")
 
 
 def answers(app, asked) -> list[tuple[int, bytes, dict[str, str | None]]]:
