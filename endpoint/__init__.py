@@ -167,6 +167,7 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     from . import browse, catalog, documents, dumps, errors, examples, health, openapi, sparql, summary, void
     from .executor import QueryExecutor
     from .prerendered import PrerenderedDocuments
+    from .reconcile import bp as reconcile_bp
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     holder = app.extensions[EXTENSION] = ReleaseHolder(Path(store_dir), settings)
@@ -188,6 +189,7 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     app.register_blueprint(summary.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(reconcile_bp)
     errors.register(app)
     app.after_request(_cors)
     app.after_request(_release_header)

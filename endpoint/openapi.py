@@ -87,6 +87,60 @@ def _collection_get(summary: str, params: list[dict[str, Any]]) -> dict[str, Any
         "404": NOT_FOUND, "406": NOT_ACCEPTABLE}}}
 
 
+def _reconcile_paths() -> dict[str, Any]:
+    """``/reconcile``: the W3C Reconciliation Service API 0.2 (OpenRefine)."""
+    json_: dict[str, Any] = {"application/json": {}, "application/javascript": {}}
+    callback = _param("callback", "query", "JSONP: the answer wrapped in a call of this "
+                      "function (GET only)")
+    queries = _param("queries", "query", 'a reconciliation query batch (JSON): {"q0": '
+                     '{"query": NAME, "type": "School", "limit": N, "properties": [{"pid": '
+                     '"district", "v": VALUE}]}}; without it, the service manifest')
+    batch_ok = {"description": "the service manifest, or a reconciliation result batch "
+                               '{"q0": {"result": [{id, name, description, type, score, '
+                               "features, match}]}}", "content": json_}
+    bad = {"400": _error("malformed batch (not JSON, unknown type or field, no query)"),
+           "413": _error("more queries than the manifest's batchSize")}
+    suggest = [_param("prefix", "query", "the text typed so far", required=True),
+               _param("cursor", "query", "suggestions to skip",
+                      schema={"type": "integer", "minimum": 0}), callback]
+    suggest_ok = {"200": {"description": '{"result": [{id, name, ...}]}', "content": json_},
+                  "400": _error("no prefix, or a bad cursor")}
+    return {
+        "/reconcile": {
+            "get": {"summary": "reconciliation service (W3C Reconciliation Service API 0.2): "
+                               "the manifest, or a query batch in queries=",
+                    "parameters": [queries, callback],
+                    "responses": {"200": batch_ok, **bad}},
+            "post": {"summary": "a reconciliation query batch, form-encoded (as OpenRefine "
+                                "sends it) or as a JSON body",
+                     "requestBody": {"required": True, "content": {
+                         "application/x-www-form-urlencoded": {"schema": {
+                             "type": "object", "required": ["queries"],
+                             "properties": {"queries": {"type": "string"}}}},
+                         "application/json": {"schema": {"type": "object"}}}},
+                     "responses": {"200": batch_ok, **bad}}},
+        "/reconcile/suggest/entity": {"get": {
+            "summary": "suggest schools, districts, regions and textbook editions by the start "
+                       "of a name or code", "parameters": [
+                *suggest, _param("type", "query", "only this type (School, District, Region, "
+                                 "TextbookEdition)")],
+            "responses": suggest_ok}},
+        "/reconcile/suggest/type": {"get": {
+            "summary": "suggest the types reconciled against", "parameters": suggest,
+            "responses": suggest_ok}},
+        "/reconcile/suggest/property": {"get": {
+            "summary": "suggest the properties a query may carry (district, region, statCode, "
+                       "schoolCode, settlement, catalogueNumber, isbn)", "parameters": suggest,
+            "responses": suggest_ok}},
+        "/reconcile/preview": {"get": {
+            "summary": "a small HTML card of an entity, for an iframe",
+            "parameters": [_param("id", "query", "the entity's id (school/41101001) or URI",
+                                  required=True), LANG],
+            "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
+                          "400": _error("no id"), "404": NOT_FOUND}}},
+    }
+
+
 def spec(base: str) -> dict[str, Any]:
     """The OpenAPI document, with ``base`` as the server."""
     type_ = _param("type", "path", "the type of thing", required=True,
@@ -232,6 +286,7 @@ def spec(base: str) -> dict[str, Any]:
                 [_param("q", "query", "the name, or part of it, or a school code"),
                  _param("type", "query", "only this type", schema={
                      "type": "string", "enum": ["school", "district", "region"]})]),
+            **_reconcile_paths(),
             "/context/v1.jsonld": {"get": {
                 "summary": "the published JSON-LD context",
                 "responses": {"200": {"description": "JSON-LD context",
