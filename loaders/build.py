@@ -26,7 +26,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
-from . import capacity, dumps, indicators, releases, revalidate, whole_dumps
+from . import capacity, catalog, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
 from .map_tables import decide_columns, map_tables
@@ -428,7 +428,10 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             {uris.graph(name): [p.read_text(encoding="utf-8") for p in queries] for name, queries in
              (("derived", derived_queries()), ("indicators", indicators.indicator_dir().glob("*.rq")))},
             counts=counts))
-        per_graph = {**counts, uris.graph(provenance.GRAPH): added}
+        # graph/catalog: the DCAT-AP catalogue (loaders/catalog.py), in the dumps like every graph
+        built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        described = catalog.load(store, uris, built_at)
+        per_graph = {**counts, uris.graph(provenance.GRAPH): added, uris.graph(catalog.GRAPH): described}
         triples = sum(per_graph.values()) + _default_graph_triples(store)
         mark = lap("write", mark)
         progress.start("dumps")
@@ -458,7 +461,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         releases.write_manifest(staging, {
             "release": release_id,
             "base_uri": uris.base,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "built_at": built_at,
             "software_version": __version__,
             "validator": settings.validator,
             "staff_publication": settings.staff_publication,

@@ -22,7 +22,9 @@ What a snapshot holds (``snapshot()``), each compared as a list of lines:
   ``prov:endedAtTime``, and the release's ``dcterms:issued``, ``prov:generatedAtTime``) by
   ``"BUILD-TIME"^^xsd:dateTime``; the software version by ``VERSION``; and the build day that
   stands as reporting period of a graph with no school or fiscal year by
-  ``"BUILD-DATE"^^xsd:date``. Blank nodes are relabelled from what surrounds them (see
+  ``"BUILD-DATE"^^xsd:date``; and in ``{base}graph/catalog`` the catalogue's
+  ``dcterms:modified`` (the build time) by ``"BUILD-TIME"^^xsd:dateTime``. Blank nodes are
+  relabelled from what surrounds them (see
   :func:`relabel_blank_nodes`), so the labels do not depend on the store.
 - ``graphs.txt``: the named graphs the store lists (an empty graph would not show in quads).
 - ``validation.nt``: the SHACL report, blank nodes relabelled the same way, sorted.
@@ -192,6 +194,17 @@ def normalise_provenance(quads: list[Any], release: str, provenance_graph: str) 
     return rest + out
 
 
+def normalise_catalogue(quads: list[Any], catalogue_graph: str) -> list[Any]:
+    """The catalogue's ``dcterms:modified`` in ``catalogue_graph`` (the build time) replaced."""
+    import pyoxigraph as ox
+
+    graph = ox.NamedNode(catalogue_graph)
+    return [ox.Quad(q.subject, q.predicate, ox.Literal(TIME_PLACEHOLDER, datatype=q.object.datatype),
+                    q.graph_name)
+            if q.graph_name == graph and q.predicate.value == DCTERMS + "modified" else q
+            for q in quads]
+
+
 def relabel_blank_nodes(quads: list[Any]) -> list[Any]:
     """Name every blank node after what surrounds it, by colour refinement: a node's label is a
     hash of its triples (with the labels of the blank nodes in them), repeated until the labels
@@ -241,6 +254,7 @@ def quad_line(q: Any) -> str:
 def canonical_quads(quads: Iterable[Any], release: str, base_uri: str = BASE_URI) -> list[str]:
     """Sorted N-Quads lines of ``quads`` with the per-build values replaced."""
     quads = normalise_provenance(list(quads), release, base_uri + "graph/provenance")
+    quads = normalise_catalogue(quads, base_uri + "graph/catalog")
     return sorted(quad_line(q) for q in relabel_blank_nodes(quads))
 
 
