@@ -150,9 +150,10 @@ RAW_ABBREVIATIONS = ((re.compile(r"(?<!\w)р-н(?!\w)"), " район "),
 _SPLIT_DIGITS = re.compile(r"(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
 
 
-def tokens(text: str) -> tuple[str, ...]:
+@lru_cache(maxsize=100_000)
+def tokens(text: str, query: bool = False) -> tuple[str, ...]:
     """A name or query as tokens (``"СОШ №1 им. Манаса"`` -> ``#secondary #general #school 1
-    manasa``)."""
+    manasa``); in a ``query``, a generic word with a typing error is recognised too."""
     raw = text.casefold()
     for pattern, replacement in RAW_ABBREVIATIONS:
         raw = pattern.sub(replacement, raw)
@@ -161,7 +162,7 @@ def tokens(text: str) -> tuple[str, ...]:
     for i, word in enumerate(words):
         if word in NUMBER_SIGNS and i + 1 < len(words) and words[i + 1].isdigit():
             continue
-        generic = GENERIC.get(word) if word in GENERIC else _mistyped_generic(word)
+        generic = GENERIC.get(word) if word in GENERIC or not query else _mistyped_generic(word)
         if generic is not None:
             out.extend(generic)
         elif word.isdigit():
@@ -176,10 +177,13 @@ def _mistyped_generic(word: str) -> tuple[str, ...] | None:
     """A generic word of six letters or more written with a typing error ("начаьная")."""
     if len(word) < 6 or word.isdigit():
         return None
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(word)
     for generic, canon in GENERIC.items():
-        if len(generic) >= 6 and abs(len(generic) - len(word)) <= 2 and \
-                SequenceMatcher(None, word, generic, autojunk=False).ratio() >= 0.85:
-            return canon
+        if len(generic) >= 6 and abs(len(generic) - len(word)) <= 2:
+            matcher.set_seq1(generic)
+            if matcher.quick_ratio() >= 0.85 and matcher.ratio() >= 0.85:
+                return canon
     return None
 
 
@@ -305,9 +309,12 @@ class Index:
     def _suggest_entries(self) -> list[Entry]:
         """Names and codes as the name search's entries, for prefix suggestions."""
         out = []
+        skeletons: dict[str, str] = {}  # many schools share a name ("№1 орто мектеби")
         for e in self.entities:
             for _, name in e.names:
-                s = skeleton(name)
+                s = skeletons.get(name)
+                if s is None:
+                    s = skeletons[name] = skeleton(name)
                 out.append(Entry(e.iri, e.type.segment, name, s, tuple(s.split())))
             for code in sorted(e.codes):
                 out.append(Entry(e.iri, e.type.segment, code, code, (code,)))
@@ -498,7 +505,8 @@ def resolve(index: Index, prop: RecProperty, values: Iterable[Any]) -> Condition
     texts = [t.strip() for t in texts if t.strip()]
     if prop.kind == "code":
         return Condition(prop, codes=frozenset(code_key(t) for t in texts))
-    return Condition(prop, texts=tuple(tokens(t) for t in texts if tokens(t)))
+    return Condition(prop, texts=tuple(words for words in (tokens(t, query=True) for t in texts)
+                                       if words))
 
 
 def _soft_dice(index: Index, query: list[tuple[str, float, dict[str, float]]],
@@ -565,7 +573,7 @@ def candidates(index: Index, query: Query) -> list[Candidate]:
             out[entity.iri] = Candidate(entity, entity.name(), 1.0,
                                         features={"code": True})
     query_tokens = []
-    for token in tokens(text):
+    for token in tokens(text, query=True):
         similar = index.similar(token)
         query_tokens.append((token, index.weight(token, similar), similar))
     if query_tokens:
