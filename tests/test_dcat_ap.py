@@ -1,5 +1,5 @@
 """The catalogue is what open-data portals harvest (CKAN with ckanext-dcat, data.europa.eu): held to
-the official DCAT-AP 3.0.1 SHACL shapes (``/work/shared/dcat-ap/3.0.1``, or ``$DCAT_AP_SHAPES``)
+the official DCAT-AP 3.0.1 SHACL shapes (``tests/data/dcat-ap/3.0.1``, or ``$DCAT_AP_SHAPES``)
 with pySHACL, as served at ``/doc/catalog/emis`` and as stored in ``{base}graph/catalog``.
 
 - mandatory (``shapes.ttl``) and range (``range.ttl``) shapes: no violation;
@@ -32,7 +32,8 @@ from emis_lod.settings import load_settings
 from emis_lod.uris import Uris
 
 BASE = "http://data.test/"
-SHAPES = Path(os.environ.get("DCAT_AP_SHAPES", "/work/shared/dcat-ap/3.0.1"))
+SHAPES = Path(os.environ.get("DCAT_AP_SHAPES",
+                             Path(__file__).resolve().parent / "data" / "dcat-ap" / "3.0.1"))
 README = Path(__file__).resolve().parent.parent / "README.md"
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
