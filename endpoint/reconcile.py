@@ -367,7 +367,8 @@ def preview() -> Response:
         key=decode_key(entity.id.partition("/")[2]), places=[
             (_type_object(rel, t, lang)["name"], p.name(lang), _doc_url(rel, p))
             for t, p in places],
-        settlements=sorted(set(entity.settlements)), doc=_doc_url(rel, entity))
+        settlements=sorted(set(entity.settlements)), doc=_doc_url(rel, entity),
+        settlement_label=_labels(rel, rel.uris.vocab + "settlement", lang, "settlement"))
     response = Response(body, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Vary"] = "Accept-Language"
