@@ -1,7 +1,7 @@
 """``/reconcile``: the W3C Reconciliation Service API 0.2 (what OpenRefine speaks).
 
 Every request sent and every answer received is validated against the 0.2 JSON Schemas
-(``/work/shared/w3c/reconciliation/0.2/schemas``, or ``RECONCILIATION_SCHEMAS``). The quality
+(``tests/data/w3c/reconciliation/0.2/schemas``, or ``RECONCILIATION_SCHEMAS``). The quality
 test writes registry-style names of the schools of the session's real build (transliterated,
 abbreviated, "№" written otherwise, case changed, mistyped, quoted, with and without district
 or region) and names of schools that do not exist, and measures the precision and recall of
@@ -40,8 +40,8 @@ from emis_lod.loaders import releases
 from emis_lod.settings import load_settings
 from emis_lod.uris import Uris
 
-SPEC = Path(os.environ.get("RECONCILIATION_SCHEMAS",
-                           "/work/shared/w3c/reconciliation/0.2/schemas"))
+SPEC = Path(os.environ.get("RECONCILIATION_SCHEMAS", Path(__file__).resolve().parent / "data" / "w3c"
+                           / "reconciliation" / "0.2" / "schemas"))
 pytestmark = pytest.mark.skipif(not SPEC.is_dir(), reason=f"no 0.2 schemas at {SPEC}")
 
 
