@@ -16,6 +16,9 @@ Everything the platform mints lives under one configurable base:
   value (RDF Data Cube observation); ``{base}id/cube/{name}`` its data set
 - ``{base}id/release/{release-id}`` a release: the build that made it and the provenance of its
   graphs (303 to ``{base}doc/release/{release-id}``)
+- ``{base}ldes``                   the event stream of what changed between releases; its root
+  node ``{base}ldes/root``, the pages of a release ``{base}ldes/{release-id}/{n}`` and the version
+  of a resource that release made ``{base}ldes/{release-id}/id/{type}/{key}``
 - ``{base}release/``               the HTML summary of the current release; ``{base}release/{file}``
   its rejection report (``rejections.csv``) and SHACL validation report (``validation.ttl``)
 
@@ -39,6 +42,7 @@ CONTEXT_PATH = "context/v1.jsonld"
 LIST_PATH = "list"
 SEARCH_PATH = "search"
 RELEASE_PATH = "release"
+LDES_PATH = "ldes"
 
 
 def encode_key(key: str) -> str:
@@ -140,6 +144,25 @@ class Uris:
     def release_file(self, file: str) -> str:
         """A report of the current release (``rejections.csv``, ``validation.ttl``)."""
         return f"{self.base}{RELEASE_PATH}/{encode_key(file)}"
+
+    # what changed between releases: the Linked Data Event Stream (endpoint/ldes.py)
+    @property
+    def ldes(self) -> str:
+        """The event stream (``ldes:EventStream``) of the changes between releases."""
+        return f"{self.base}{LDES_PATH}"
+
+    @property
+    def ldes_root(self) -> str:
+        """Its root node: a relation to the pages of every release compared."""
+        return f"{self.base}{LDES_PATH}/root"
+
+    def ldes_page(self, release_id: str, number: int) -> str:
+        """Page ``number`` (from 1) of the members of one release (immutable)."""
+        return f"{self.base}{LDES_PATH}/{release_id}/{number}"
+
+    def ldes_version(self, release_id: str, iri: str) -> str:
+        """The version of a resource (``{base}id/...``, ``{base}def/...``) one release made."""
+        return f"{self.base}{LDES_PATH}/{release_id}/{iri[len(self.base):]}"
 
     def split_id(self, iri: str) -> tuple[str, str] | None:
         """``(type, key)`` for one of our ``/id/`` URIs, else None."""

@@ -166,6 +166,7 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
     from . import browse, catalog, documents, dumps, errors, examples, health, openapi, sparql, summary, void
     from .executor import QueryExecutor
+    from .ldes import bp as ldes_bp
     from .prerendered import PrerenderedDocuments
     from .reconcile import bp as reconcile_bp
 
@@ -189,6 +190,7 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     app.register_blueprint(summary.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(ldes_bp)
     app.register_blueprint(reconcile_bp)
     errors.register(app)
     app.after_request(_cors)

@@ -104,6 +104,25 @@ MESSAGES: dict[str, dict[str, str]] = {
                           "en": "SHACL validation report (Turtle)"},
     "manifest": {"ky": "Релиздин манифести (JSON)", "ru": "Манифест выпуска (JSON)",
                  "en": "Release manifest (JSON)"},
+    # what changed since the release before (loaders/changes.py, endpoint/ldes.py)
+    "what_changed": {"ky": "Эмне өзгөрдү", "ru": "Что изменилось", "en": "What changed"},
+    "compared_with": {"ky": "Мурунку релиз менен салыштырылды:", "ru": "По сравнению с выпуском",
+                      "en": "Compared with release"},
+    "not_compared": {"ky": "Бул биринчи релиз: салыштыра турган мурунку релиз жок.",
+                     "ru": "Это первый выпуск: сравнивать не с чем.",
+                     "en": "This is the first release: there is none before it to compare with."},
+    "resource_type": {"ky": "Ресурстун түрү", "ru": "Тип ресурса", "en": "Resource type"},
+    "added": {"ky": "кошулду", "ru": "добавлено", "en": "added"},
+    "removed": {"ky": "өчүрүлдү", "ru": "удалено", "en": "removed"},
+    "changed": {"ky": "өзгөрдү", "ru": "изменено", "en": "changed"},
+    "event_stream": {"ky": "Өзгөрүүлөр агымы (LDES)", "ru": "Поток изменений (LDES)",
+                     "en": "Event stream of changes (LDES)"},
+    "changeset_added": {"ky": "Кошулган квадтар (N-Quads, gzip)",
+                        "ru": "Добавленные квады (N-Quads, gzip)",
+                        "en": "Quads added (N-Quads, gzip)"},
+    "changeset_removed": {"ky": "Өчүрүлгөн квадтар (N-Quads, gzip)",
+                          "ru": "Удалённые квады (N-Quads, gzip)",
+                          "en": "Quads removed (N-Quads, gzip)"},
 }
 
 

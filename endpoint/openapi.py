@@ -69,6 +69,17 @@ def _see_other(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
         "404": NOT_FOUND}}}
 
 
+def _ldes_get(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    fmt = _param("format", "query", "the answer's format, instead of Accept",
+                 schema={"type": "string", "enum": [f.name for f in DOCUMENT_FORMATS if f.name != "html"]})
+    return {"get": {"summary": summary, "parameters": [*params, fmt],
+                    "responses": {"200": {"description": "RDF (Turtle, JSON-LD, N-Triples, RDF/XML)",
+                                          "content": _media(f for f in DOCUMENT_FORMATS
+                                                            if f.name != "html")},
+                                  "304": {"description": "not modified"}, "404": NOT_FOUND,
+                                  "406": NOT_ACCEPTABLE, "410": _error("a release no longer kept")}}}
+
+
 def _collection_get(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
     """A paged list (``/list/...``, ``/search``): HTML, JSON-LD (hydra:Collection) or CSV."""
     paging = [_param("page", "query", "the page (1-based)",
@@ -252,6 +263,23 @@ def spec(base: str) -> dict[str, Any]:
                 "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
                               "400": _error("a bad page number"),
                               "404": _error("no such page or table")}}},
+            "/ldes": _ldes_get("what changed between releases: the Linked Data Event Stream "
+                               "(ldes:EventStream; its tree:view is /ldes/root)", []),
+            "/ldes.{suffix}": _ldes_get("the event stream in one format", [_param(
+                "suffix", "path", "ttl, jsonld, nt or rdf", required=True)]),
+            "/ldes/{name}": _ldes_get("the root node (root, root.ttl, ...): a relation per "
+                                      "release compared to its first page", [_param(
+                                          "name", "path", "root[.suffix]", required=True)]),
+            "/ldes/{release_id}/{name}": _ldes_get(
+                "page N (from 1) of the members of one release: versions of the resources it "
+                "added, changed or removed (immutable: Cache-Control immutable; 410 Gone for a "
+                "release no longer kept)", [_param("release_id", "path", "a release id",
+                                                    required=True),
+                                             _param("name", "path", "N[.suffix]", required=True)]),
+            "/ldes/{release_id}/{resource}": _see_other(
+                "a member (the version of {base}{resource} a release made): 303 to its page",
+                [_param("release_id", "path", "a release id", required=True),
+                 _param("resource", "path", "id/{type}/{key} or def/concept/...", required=True)]),
             "/release/{name}": {"get": {
                 "summary": "a report of the served release, as the build wrote it: "
                            "rejections.csv (file, row, column, value, reason), validation.ttl "

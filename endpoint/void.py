@@ -23,7 +23,7 @@ from flask import Blueprint, Response, render_template
 
 from emis_lod import formats
 from emis_lod.formats import HTML
-from emis_lod.loaders import dumps
+from emis_lod.loaders import changes, dumps
 
 from . import Release, release, solutions
 from .documents import (
@@ -134,9 +134,12 @@ def description(rel: Release) -> list[ox.Triple]:
     t += [ox.Triple(ds, n(VOID + "vocabulary"), n(v)) for v in VOCABULARIES]
     # the RDF dumps of the release (the CSV tables are listed in the DCAT catalogue)
     t += [ox.Triple(ds, n(VOID + "dataDump"), n(rel.uris.dump(d["file"])))
-          for d in manifest.get("dumps", []) if dumps.inner_media_type(d["file"])]
+          for d in manifest.get("dumps", []) if dumps.inner_media_type(d["file"])
+          and not changes.is_changeset(d["file"])]
     if isinstance(manifest.get("triples"), int):
         t.append(ox.Triple(ds, n(VOID + "triples"), integer(manifest["triples"])))
+    # what changed between releases: the event stream (endpoint/ldes.py)
+    t.append(ox.Triple(ds, n("http://www.w3.org/2000/01/rdf-schema#seeAlso"), n(rel.uris.ldes)))
     t += [ox.Triple(ds, n(VOID + "exampleResource"), n(iri)) for iri, _ in stats["examples"]]
     t.append(ox.Triple(ds, n(VOID + "classes"), integer(len(stats["classes"]))))
     t.append(ox.Triple(ds, n(VOID + "properties"), integer(len(stats["properties"]))))

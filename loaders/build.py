@@ -26,7 +26,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
-from . import capacity, catalog, dumps, indicators, releases, revalidate, whole_dumps
+from . import capacity, catalog, changes, dumps, indicators, releases, revalidate, whole_dumps
 from .codelists import CodeLists, vocabulary_files
 from .errors import BuildError, Rejection
 from .map_tables import decide_columns, map_tables
@@ -317,6 +317,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
 
     store_dir = Path(store_dir)
     store_dir.mkdir(parents=True, exist_ok=True)
+    previous = releases.current_id(store_dir)    # what changed is told against it (changes.py)
     releases.discard_staging(store_dir)
     release_id = releases.new_release_id()
     staging = releases.staging_dir(store_dir, release_id)
@@ -439,6 +440,14 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         pending = None
         shutil.rmtree(nt_dir)
         mark = lap("dumps", mark)
+        # what changed since the release served when the build started: the changeset in the
+        # dumps, the changed resources for the event stream (loaders/changes.py)
+        progress.start("changes")
+        compared = changes.compare(store_dir / releases.RELEASES / previous if previous else None,
+                                   staging, uris)
+        if compared is not None:
+            dump_files = dumps.listing(staging)
+        mark = lap("changes", mark)
         del store          # closes the database before the directory is renamed
         gc.collect()
         progress.start("write")
@@ -472,6 +481,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             "tables": {t.table: asdict(t) for t in tables},
             "skipped_tables": [m.table for m in mappings if m.table not in sources],
             "dumps": dump_files,
+            **({"changes": compared.manifest()} if compared is not None else {}),
         })
         final = releases.finish_release(store_dir, staging, release_id)
     except BaseException:

@@ -257,10 +257,19 @@ def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str
     except BaseException:
         pending.cancel()
         raise
-    listing = []
+    return listing(release_dir)
+
+
+def listing(release_dir: Path) -> list[dict[str, Any]]:
+    """The manifest's list of the files in ``dumps/`` (file, bytes, sha256, media type), written
+    as ``SHA256SUMS`` too; again after files are added (the changeset, ``loaders/changes.py``)."""
+    out_dir = Path(release_dir) / DUMPS
+    files = []
     for path in sorted(out_dir.iterdir()):
-        listing.append({"file": path.name, "bytes": path.stat().st_size, "sha256": sha256(path),
-                        "media_type": media_type(path.name)})
-    (out_dir / SUMS_FILE).write_text("".join(f"{d['sha256']}  {d['file']}\n" for d in listing),
+        if path.name == SUMS_FILE:
+            continue
+        files.append({"file": path.name, "bytes": path.stat().st_size, "sha256": sha256(path),
+                      "media_type": media_type(path.name)})
+    (out_dir / SUMS_FILE).write_text("".join(f"{d['sha256']}  {d['file']}\n" for d in files),
                                      encoding="utf-8")
-    return listing
+    return files

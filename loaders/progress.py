@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 
 # The phases of a build, in order (BuildReport.phases uses the same names).
-PHASES = ("read", "map", "load", "validate", "derive", "indicators", "dumps", "write")
+PHASES = ("read", "map", "load", "validate", "derive", "indicators", "dumps", "changes",
+          "write")
 
 
 class Progress(Protocol):
