@@ -43,6 +43,7 @@ LIST_PATH = "list"
 SEARCH_PATH = "search"
 RELEASE_PATH = "release"
 LDES_PATH = "ldes"
+RECONCILE_PATH = "reconcile"
 
 
 def encode_key(key: str) -> str:
@@ -144,6 +145,17 @@ class Uris:
     def release_file(self, file: str) -> str:
         """A report of the current release (``rejections.csv``, ``validation.ttl``)."""
         return f"{self.base}{RELEASE_PATH}/{encode_key(file)}"
+
+    # the reconciliation service (endpoint/reconcile.py)
+    @property
+    def reconcile(self) -> str:
+        """The W3C Reconciliation Service API 0.2 service: its manifest, query batches."""
+        return f"{self.base}{RECONCILE_PATH}"
+
+    @property
+    def reconcile_preview(self) -> str:
+        """The preview card of an entity, ``?id=`` its id in the identifier space."""
+        return f"{self.base}{RECONCILE_PATH}/preview"
 
     # what changed between releases: the Linked Data Event Stream (endpoint/ldes.py)
     @property

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from emis_lod import __version__
-from emis_lod.formats import DOCUMENT_FORMATS, RDF_FORMATS, RESULTS_FORMATS
+from emis_lod.formats import ALIASES, DOCUMENT_FORMATS, RDF_FORMATS, RESULTS_FORMATS
 from emis_lod.uris import TYPES
 
 from . import release
@@ -164,9 +164,17 @@ def spec(base: str) -> dict[str, Any]:
                "without any, the default graph is the union of all graphs", multi=True),
         _param("named-graph-uri", "query", "a named graph of the dataset (absolute IRI)",
                multi=True),
-        _param("format", "query", "the results' format, instead of Accept",
-               schema={"type": "string",
-                       "enum": [f.name for f in (*RESULTS_FORMATS, *RDF_FORMATS)]}),
+        *(_param(name, "query", "the answer's format, instead of Accept: a format's name or media "
+                 "type, or a client's short word read per query form (formats.ALIASES: `xml` is "
+                 "SPARQL results XML for SELECT/ASK and RDF/XML for CONSTRUCT/DESCRIBE, `json` "
+                 "SPARQL JSON or JSON-LD, `n3`/`ttl` Turtle, `nt`/`text/plain` N-Triples); a word "
+                 "that fits no format of the query's form falls back to Accept"
+                 + ("" if name == "format" else "; read when `format` is absent (SPARQLWrapper "
+                    "sends all three)"),
+                 schema={"type": "string",
+                         "examples": sorted({f.name for f in (*RESULTS_FORMATS, *RDF_FORMATS)}
+                                            | {w for t in ALIASES.values() for w in t})})
+          for name in ("format", "output", "results")),
     ]
     results = {"description": "SELECT/ASK results (JSON, XML, CSV, TSV); CONSTRUCT/DESCRIBE "
                               "graphs (Turtle, N-Triples, JSON-LD, RDF/XML). A cut at "

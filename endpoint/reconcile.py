@@ -28,7 +28,7 @@ from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 
 from emis_lod import __version__
 from emis_lod.formats import PROBLEM_JSON
-from emis_lod.uris import decode_key
+from emis_lod.uris import RECONCILE_PATH, decode_key
 
 from . import Release, load_query, release, solutions
 from .document_cache import Memo
@@ -57,7 +57,7 @@ from .reconcile_index import (
 
 bp = Blueprint("reconcile", __name__)
 
-PATH = "reconcile"
+PATH = RECONCILE_PATH
 VERSIONS = ["0.2"]
 MAX_BATCH = 50  # queries in one batch (the manifest's batchSize); more answer 413
 DEFAULT_LIMIT = 10
@@ -119,7 +119,7 @@ def manifest(rel: Release) -> dict[str, Any]:
         "serviceVersion": __version__,
         "defaultTypes": [_type_object(rel, t) for t in REC_TYPES],
         "view": {"url": f"{base}id/{{{{id}}}}"},
-        "preview": {"url": f"{base}{PATH}/preview?id={{{{id}}}}", "width": PREVIEW_WIDTH,
+        "preview": {"url": f"{rel.uris.reconcile_preview}?id={{{{id}}}}", "width": PREVIEW_WIDTH,
                     "height": PREVIEW_HEIGHT},
         "suggest": {kind: {"service_url": service, "service_path": f"/{PATH}/suggest/{kind}"}
                     for kind in ("entity", "type", "property")},

@@ -24,6 +24,7 @@ from flask import Blueprint, Response, render_template
 from emis_lod import formats
 from emis_lod.formats import HTML
 from emis_lod.loaders import changes, dumps
+from emis_lod.loaders.catalog import LICENSE, PUBLISHER  # one default licence and publisher
 
 from . import Release, release, solutions
 from .documents import (
@@ -49,8 +50,6 @@ DESCRIPTION = ("The ministry of education's EMIS tables as linked open data: the
                "registry with administrative units and pupils by grade and sex, school finance, "
                "textbook provision, staff qualifications (under pseudonyms) and building safety, "
                "with their code lists and the EMIS ontology.")
-LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-PUBLISHER = "Ministry of Education and Science"
 VOCABULARIES = ("https://schema.org/", "http://www.w3.org/ns/org#",
                 "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/2003/01/geo/wgs84_pos#",
                 "http://purl.org/dc/terms/")

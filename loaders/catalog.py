@@ -69,8 +69,8 @@ ATTRIBUTION = "http://purl.org/adms/licencetype/Attribution"
 SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
 LDES_SPECIFICATION = "https://w3id.org/ldes/specification"
 CSVW = "http://www.w3.org/ns/csvw"
-# the defaults of endpoint/void.py (a test holds them equal), overridden by the manifest's
-# "license" and "publisher"
+# the licence and publisher of the dataset unless the manifest says "license" and "publisher"
+# (the VoID description, endpoint/void.py, states the same ones)
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 PUBLISHER = "Ministry of Education and Science"
 PUBLISHER_NAMES = {"ky": "Билим берүү жана илим министрлиги",
@@ -247,10 +247,6 @@ def distribution_iri(uris: Uris, file: str) -> str:
     return f"{uris.catalog}#dump-{file}"
 
 
-def ldes_iri(uris: Uris) -> str:
-    return f"{uris.base}ldes"
-
-
 def planned_files() -> list[str]:
     """The dump files every build writes (loaders/dumps.py), known before they are written."""
     files = [dumps.NQUADS_FILE, dumps.TRIG_FILE]
@@ -330,7 +326,7 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
     whole = n(dataset_iri(uris))
     home = n(uris.base)
     sparql = n(uris.sparql)
-    ldes = n(ldes_iri(uris))
+    ldes = n(uris.ldes)
     agent = n(f"{uris.catalog}#publisher")
     contact = n(f"{uris.catalog}#contact")
     license_ = n(licence(license))

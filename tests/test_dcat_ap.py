@@ -25,7 +25,7 @@ from pyshacl import validate
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH
 
-from emis_lod.endpoint import create_app, void
+from emis_lod.endpoint import create_app
 from emis_lod.loaders import catalog as catalogue
 from emis_lod.loaders import releases
 from emis_lod.settings import load_settings
@@ -203,6 +203,3 @@ def test_a_release_without_the_graph_is_described_by_the_same_functions(app) -> 
     assert any(True for _ in graph.subjects(RDF.type, DCAT.Dataset))
     assert not results(graph, "shapes.ttl") and not results(graph, "range.ttl")
 
-
-def test_the_defaults_are_the_void_description_s() -> None:
-    assert (catalogue.LICENSE, catalogue.PUBLISHER) == (void.LICENSE, void.PUBLISHER)
