@@ -417,22 +417,24 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         mark = lap("validate", mark)
         if settings.staff_publication == "aggregates":
             counts = {g: n for g, n in counts.items() if g not in _drop_people(store, mappings, uris)}
+        # graph/catalog: the DCAT-AP catalogue (loaders/catalog.py), in the dumps like every graph
+        # and described by the provenance below like every graph
+        ended = datetime.now(UTC)        # the build's end, for the catalogue and the provenance
+        built_at = ended.isoformat(timespec="seconds")
+        counts = {**counts, uris.graph(catalog.GRAPH): catalog.load(store, uris, built_at)}
         # graph/provenance: the release, its build and where every graph came from (with the
         # counts above); its own triples are counted as they are loaded, so that the dumps and
         # the VoID counts include it
         added = provenance.load(store, uris, provenance.record(
             store, uris, release_id, datetime.fromtimestamp(time.time() - (time.perf_counter()
                                                                            - started), UTC),
-            datetime.now(UTC), __version__,
+            ended, __version__,
             [provenance.table(m.table, uris.graph(m.graph), sources[m.table], mapped[m.table])
              for m in mappings if m.table in mapped],
             {uris.graph(name): [p.read_text(encoding="utf-8") for p in queries] for name, queries in
              (("derived", derived_queries()), ("indicators", indicators.indicator_dir().glob("*.rq")))},
             counts=counts))
-        # graph/catalog: the DCAT-AP catalogue (loaders/catalog.py), in the dumps like every graph
-        built_at = datetime.now(UTC).isoformat(timespec="seconds")
-        described = catalog.load(store, uris, built_at)
-        per_graph = {**counts, uris.graph(provenance.GRAPH): added, uris.graph(catalog.GRAPH): described}
+        per_graph = {**counts, uris.graph(provenance.GRAPH): added}
         triples = sum(per_graph.values()) + _default_graph_triples(store)
         mark = lap("write", mark)
         progress.start("dumps")

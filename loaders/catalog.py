@@ -66,6 +66,31 @@ PUBLIC = EU + "access-right/PUBLIC"
 STABLE = EU + "planned-availability/STABLE"
 NATIONAL_AUTHORITY = "http://purl.org/adms/publishertype/NationalAuthority"
 ATTRIBUTION = "http://purl.org/adms/licencetype/Attribution"
+# the concepts of others' vocabularies the catalogue uses: scheme, notation, labels
+EXTERNAL_CONCEPTS: dict[str, tuple[str, str, dict[str, str]]] = {
+    f"{DATA_THEME}/EDUC": (DATA_THEME, "EDUC", {
+        "ky": "Билим берүү, маданият жана спорт", "ru": "Образование, культура и спорт",
+        "en": THEMES["EDUC"]}),
+    f"{DATA_THEME}/GOVE": (DATA_THEME, "GOVE", {
+        "ky": "Өкмөт жана мамлекеттик сектор", "ru": "Правительство и государственный сектор",
+        "en": THEMES["GOVE"]}),
+    STABLE: (EU + "planned-availability", "STABLE", {
+        "ky": "туруктуу", "ru": "стабильная", "en": "stable"}),
+    NATIONAL_AUTHORITY: ("http://purl.org/adms/publishertype/1.0", "NationalAuthority", {
+        "ky": "Улуттук бийлик органы", "ru": "Национальный орган власти",
+        "en": "National authority"}),
+    ATTRIBUTION: ("http://purl.org/adms/licencetype/1.0", "Attribution", {
+        "ky": "Авторлукту көрсөтүү менен", "ru": "С указанием авторства", "en": "Attribution"}),
+}
+EXTERNAL_SCHEMES: dict[str, dict[str, str]] = {
+    DATA_THEME: {"ky": "Маалыматтардын темасы", "ru": "Тема данных", "en": "Data theme"},
+    EU + "planned-availability": {"ky": "Пландалган жеткиликтүүлүк",
+                                  "ru": "Планируемая доступность", "en": "Planned availability"},
+    "http://purl.org/adms/publishertype/1.0": {"ky": "Жарыялоочунун түрү", "ru": "Тип издателя",
+                                               "en": "Publisher type"},
+    "http://purl.org/adms/licencetype/1.0": {"ky": "Лицензиянын түрү", "ru": "Тип лицензии",
+                                             "en": "Licence type"},
+}
 SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
 LDES_SPECIFICATION = "https://w3id.org/ldes/specification"
 CSVW = "http://www.w3.org/ns/csvw"
@@ -365,15 +390,19 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
     if license_.value != (license or LICENSE):
         add(license_, RDFS + "seeAlso", n(license or LICENSE))
     a(home, FOAF + "Document")
-    a(n(DATA_THEME), SKOS + "ConceptScheme")
-    add(n(DATA_THEME), DCTERMS + "title", ox.Literal("Data theme", language="en"))
     themes = sorted({t for d in DOMAINS for t in d.themes})
-    for iri, label in [(NATIONAL_AUTHORITY, "National authority"), (ATTRIBUTION, "Attribution"),
-                       (STABLE, "stable")] + [(f"{DATA_THEME}/{t}", THEMES[t]) for t in themes]:
+    for scheme, labels in EXTERNAL_SCHEMES.items():
+        a(n(scheme), SKOS + "ConceptScheme")
+        texts(n(scheme), DCTERMS + "title", labels)
+        texts(n(scheme), SKOS + "prefLabel", labels)
+    for iri in EXTERNAL_CONCEPTS:
+        # labelled, coded and placed in their scheme as the code lists of our own are
+        # (shapes/concepts.ttl), so that the release's every skos:Concept conforms
+        scheme, notation, labels = EXTERNAL_CONCEPTS[iri]
         a(n(iri), SKOS + "Concept")
-        add(n(iri), SKOS + "prefLabel", ox.Literal(label, language="en"))
-        if iri.startswith(DATA_THEME):
-            add(n(iri), SKOS + "inScheme", n(DATA_THEME))
+        texts(n(iri), SKOS + "prefLabel", labels)
+        add(n(iri), SKOS + "notation", ox.Literal(notation))
+        add(n(iri), SKOS + "inScheme", n(scheme))
     for place in KYRGYZSTAN:
         a(n(place), DCTERMS + "Location")
         add(n(place), DCAT + "bbox", ox.Literal(KYRGYZSTAN_BBOX, datatype=n(WKT)))

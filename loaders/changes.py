@@ -152,6 +152,14 @@ def sort_release(release_dir: Path) -> Path:
     return plain
 
 
+def comparable(previous_dir: Path) -> bool:
+    """Whether a release can be compared with: it has its sorted quads or its N-Quads dump (a
+    release made otherwise, e.g. written by a test or a tool, has neither, and the next build
+    then records no changes, as the first one does)."""
+    return (previous_dir / CHANGES / SORTED).is_file() or \
+        (previous_dir / "dumps" / "emis.nq.gz").is_file()
+
+
 def _previous_sorted(previous_dir: Path, temp: Path) -> tuple[str, Path | None]:
     """A shell command writing the previous release's sorted quads, and a file to remove after."""
     kept = previous_dir / CHANGES / SORTED
@@ -253,7 +261,7 @@ def write_members(out_dir: Path, members: list[tuple[str, str, str]]) -> None:
 def compare(previous_dir: Path | None, release_dir: Path, uris: Uris) -> Comparison | None:
     """Sort the release's quads (kept for the next build) and, with a previous release, write
     the changeset into ``dumps/`` and the changed resources into ``changes/``; the comparison
-    (None for the first release)."""
+    (None for the first release, or after a release that cannot be compared with)."""
     started = time.perf_counter()
     release_dir = Path(release_dir)
     out = release_dir / CHANGES
@@ -263,7 +271,7 @@ def compare(previous_dir: Path | None, release_dir: Path, uris: Uris) -> Compari
                 stderr=subprocess.PIPE)
     running = [keep]
     try:
-        if previous_dir is None:
+        if previous_dir is None or not comparable(Path(previous_dir)):
             _check(keep, "compressing the sorted quads")
             return None
         previous_dir = Path(previous_dir)
