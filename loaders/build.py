@@ -446,7 +446,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         # dumps, the changed resources for the event stream (loaders/changes.py)
         progress.start("changes")
         compared = changes.compare(store_dir / releases.RELEASES / previous if previous else None,
-                                   staging, uris)
+                                   staging, uris, store)
         if compared is not None:
             dump_files = dumps.listing(staging)
         mark = lap("changes", mark)

@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import pyoxigraph as ox
 from zlib_ng import gzip_ng
 
 from emis_lod.uris import TYPES, Uris
@@ -56,7 +57,7 @@ SORTED = "sorted.nq.gz"
 MEMBERS = "members.tsv"
 PAGES = "pages.json"
 PAGE_SIZE = 1000                    # members per page of the event stream
-SORT_MEMORY = "400M"                # sort's buffer; it spills to temporary files beyond it
+SORT_MEMORY = "1G"                # sort's buffer; it spills to temporary files beyond it
 KINDS = ("added", "removed", "changed")
 EVENTS = {"added": "create", "removed": "delete", "changed": "update"}
 CONCEPT = "concept"
@@ -258,10 +259,22 @@ def write_members(out_dir: Path, members: list[tuple[str, str, str]]) -> None:
                                  encoding="utf-8")
 
 
-def compare(previous_dir: Path | None, release_dir: Path, uris: Uris) -> Comparison | None:
+def _stored_in(store: ox.Store, iris: Iterator[str]) -> set[str]:
+    """Those of ``iris`` that are the subject of a quad of ``store`` (an index lookup each)."""
+    return {iri for iri in iris
+            if next(iter(store.quads_for_pattern(ox.NamedNode(iri), None, None)), None) is not None}
+
+
+def compare(previous_dir: Path | None, release_dir: Path, uris: Uris,
+            store: ox.Store | None = None) -> Comparison | None:
     """Sort the release's quads (kept for the next build) and, with a previous release, write
     the changeset into ``dumps/`` and the changed resources into ``changes/``; the comparison
-    (None for the first release, or after a release that cannot be compared with)."""
+    (None for the first release, or after a release that cannot be compared with).
+
+    Whether a resource whose record differs is in each release at all: with the release's
+    ``store`` (the build's, open) and the previous release's database, one index lookup per such
+    resource; otherwise (dumps only) from the sorted lists of both releases' subjects, two more
+    passes over all the quads."""
     started = time.perf_counter()
     release_dir = Path(release_dir)
     out = release_dir / CHANGES
@@ -278,11 +291,14 @@ def compare(previous_dir: Path | None, release_dir: Path, uris: Uris) -> Compari
         previous, extra = _previous_sorted(previous_dir, out)
         if extra is not None:
             temporary.append(extra)
-        new_list = _run(_resources(f"cat {shlex.quote(str(plain))}")
-                        + f" > {shlex.quote(str(temporary[2]))}", stderr=subprocess.PIPE)
-        old_list = _run(_resources(previous) + f" > {shlex.quote(str(temporary[1]))}",
-                        stderr=subprocess.PIPE)
-        running += [new_list, old_list]
+        old_db = previous_dir / "oxigraph"
+        lookup = store is not None and old_db.is_dir()
+        if not lookup:
+            new_list = _run(_resources(f"cat {shlex.quote(str(plain))}")
+                            + f" > {shlex.quote(str(temporary[2]))}", stderr=subprocess.PIPE)
+            old_list = _run(_resources(previous) + f" > {shlex.quote(str(temporary[1]))}",
+                            stderr=subprocess.PIPE)
+            running += [new_list, old_list]
         comm = _run(f"{previous} | comm -3 - {shlex.quote(str(plain))}", stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE)
         running.append(comm)
@@ -293,10 +309,18 @@ def compare(previous_dir: Path | None, release_dir: Path, uris: Uris) -> Compari
             removed = _Counting(_gzip(release_dir / "dumps" / files["removed"], stack))
             diff = _split(comm.stdout, added, removed, uris)
         _check(comm, "comparing the sorted quads")
-        _check(new_list, "listing the resources of the release")
-        _check(old_list, f"listing the resources of release {previous_dir.name}")
-        created, deleted = _created_deleted(temporary[1], temporary[2], diff.resources, uris) \
-            if diff.resources else (set(), set())
+        if lookup:
+            assert store is not None
+            old_store = ox.Store.read_only(str(old_db))
+            in_old = _stored_in(old_store, iter(diff.resources))
+            del old_store
+            in_new = _stored_in(store, iter(diff.resources))
+            created, deleted = set(diff.resources) - in_old, set(diff.resources) - in_new
+        else:
+            _check(new_list, "listing the resources of the release")
+            _check(old_list, f"listing the resources of release {previous_dir.name}")
+            created, deleted = _created_deleted(temporary[1], temporary[2], diff.resources, uris) \
+                if diff.resources else (set(), set())
         counts: dict[str, dict[str, int]] = {}
         members = []
         for iri, type_ in diff.resources.items():
