@@ -388,6 +388,15 @@ def demo(schools: int, seed: int, directory: Path, host: str | None, port: int |
     settings = _server_settings(host=host, port=port, workers=workers, timeout=timeout,
                                 query_timeout=query_timeout, query_workers=query_workers,
                                 front=front)
+    if settings.front == "nginx" and front is None and "EMIS_LOD_FRONT" not in os.environ:
+        from .endpoint.front import FrontError, find_nginx
+
+        try:
+            find_nginx()
+        except FrontError as err:   # a demo on a machine without nginx: say so, serve anyway
+            click.echo(f"warning: {err}; the demo is served by gunicorn alone (front = none)",
+                       err=True)
+            settings = settings.with_overrides(front="none")
     public = f"http://{settings.host}:{settings.port}/"
     settings = settings.with_overrides(base_uri=public)
     source, store = directory / "source", directory / "store"

@@ -392,3 +392,26 @@ def test_the_front_configuration_follows_the_settings() -> None:
     assert "client_header_timeout 7s;" in config and "send_timeout 7s;" in config
     assert "max_size=2g" in config
     assert "server 127.0.0.1:9002 max_fails=1 fail_timeout=2s down;" in config
+
+
+def test_the_demo_without_nginx_warns_and_is_served_by_gunicorn_alone(monkeypatch, tmp_path) -> None:
+    """`make demo` on a machine where nginx could not be installed still serves the demo."""
+    from click.testing import CliRunner
+
+    from emis_lod import cli
+    from emis_lod.endpoint import front, server
+    from emis_lod.loaders import build as building
+
+    served: list = []
+    monkeypatch.setattr(front, "NGINX_CANDIDATES", ("no-such-nginx",))
+    monkeypatch.setattr(server, "serve", lambda store, settings: served.append(settings))
+    monkeypatch.setattr(building, "build", lambda *a, **k: type(
+        "Report", (), {"summary": lambda self: "built", "try_urls": lambda self, base: base})())
+    monkeypatch.delenv("EMIS_LOD_FRONT", raising=False)
+    done = CliRunner().invoke(cli.main, ["demo", "--schools", "2", "--dir", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert "nginx is not installed" in done.output and "gunicorn alone" in done.output
+    assert [s.front for s in served] == ["none"]
+    # serve itself never falls back: a public server without its front is the operator's choice
+    CliRunner().invoke(cli.main, ["serve", "--store", str(tmp_path)])
+    assert [s.front for s in served] == ["none", "nginx"]
