@@ -10,7 +10,7 @@ ports, nginx in front of them (endpoint/front.py), and this supervisor, which
   (``proxy_next_upstream``), so a replica killed mid-load costs no request;
 - runs the one background renderer of the store (each replica would otherwise start its own);
 - stops everything on SIGINT/SIGTERM: nginx first (no new requests), then the replicas; every
-  child is also told by the kernel to stop when the supervisor dies (``front.die_with_parent``).
+  child is also told by the kernel to stop when the supervisor dies (``processes.die_with_parent``).
 
 The runtime directory holds nginx's configuration, temporary files and cache, and
 ``cluster.json`` (pids and ports, for operators and tests).
@@ -19,6 +19,7 @@ The runtime directory holds nginx's configuration, temporary files and cache, an
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import multiprocessing
 import os
@@ -38,7 +39,8 @@ from typing import Any
 
 from emis_lod.settings import Settings
 
-from .front import Nginx, Replica, die_with_parent, nginx_config
+from .front import Nginx, Replica, nginx_config
+from .processes import die_with_parent
 
 STATE_FILE = "cluster.json"
 CHECK_EVERY = 1.0        # seconds between health checks
@@ -79,11 +81,11 @@ class ReplicaProcess:
     started: float = field(default=0.0)
 
 
-def _render_until_parent_dies(store: Path, settings: Settings) -> None:
+def _render_until_parent_dies(parent: int, store: Path, settings: Settings) -> None:
     from .server import _render_in_background
 
-    die_with_parent()
-    _render_in_background(store, settings)
+    die_with_parent(parent)
+    _render_in_background(store, settings, parent)   # which also stops when the parent is gone
 
 
 class Cluster:
@@ -127,7 +129,8 @@ class Cluster:
                    "--host", "127.0.0.1", "--port", str(replica.port)]
         replica.process = subprocess.Popen(
             command, env=replica_environment(replace(s, host="127.0.0.1", port=replica.port)),
-            stdin=subprocess.DEVNULL, process_group=0, preexec_fn=die_with_parent)
+            stdin=subprocess.DEVNULL, process_group=0,
+            preexec_fn=functools.partial(die_with_parent, os.getpid()))
         replica.started = time.monotonic()
 
     def _stop_replica(self, replica: ReplicaProcess, timeout: float) -> None:
@@ -147,7 +150,7 @@ class Cluster:
         if self.settings.prerender != "background":
             return
         self.renderer = multiprocessing.get_context("fork").Process(
-            target=_render_until_parent_dies, args=(self.store, self.settings),
+            target=_render_until_parent_dies, args=(os.getpid(), self.store, self.settings),
             name="emis-lod-render", daemon=False)
         self.renderer.start()
 

@@ -23,7 +23,6 @@ is checked against the deadline), for debugging.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import io
 import logging
 import multiprocessing
@@ -39,6 +38,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from emis_lod import formats
+
+from .processes import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -137,22 +138,13 @@ def evaluate(store: ox.Store, job: QueryJob) -> QueryOutcome:
 
 # ------------------------------------------------------------------------ the query process
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent ends (no orphans); elsewhere a no-op."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _open(release: str) -> ox.Store:
     return ox.Store.read_only(os.path.join(release, "oxigraph"))
 
 
 def _serve(conn: Connection, release: str | None) -> None:
     """The loop of one query process: receive a job, send the outcome, until the pipe closes."""
-    _die_with_parent()
+    die_with_parent(sig=signal.SIGKILL)   # no orphan query process, whatever ends the worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
     store: ox.Store | None = None
     opened: str | None = None

@@ -17,6 +17,7 @@ the release of its key (a publish while it was made) is passed on but never stor
 from __future__ import annotations
 
 import contextlib
+import functools
 import grp
 import os
 import pwd
@@ -29,6 +30,8 @@ from pathlib import Path
 
 from emis_lod.loaders.releases import CURRENT
 from emis_lod.settings import Settings
+
+from .processes import die_with_parent
 
 NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
 CONFIG_FILE = "nginx.conf"
@@ -219,7 +222,8 @@ class Nginx:
 
     def start(self) -> None:
         self.process = subprocess.Popen(self._command(self.config_path), stdin=subprocess.DEVNULL,
-                                        process_group=0, preexec_fn=die_with_parent)
+                                        process_group=0,
+                                        preexec_fn=functools.partial(die_with_parent, os.getpid()))
 
     def reload(self) -> None:
         """Workers with the new configuration take new connections; old ones finish theirs."""
@@ -241,16 +245,3 @@ class Nginx:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
-
-
-def die_with_parent() -> None:
-    """In a child before exec: the kernel sends it SIGTERM when we die, even by SIGKILL, so
-    that no replica or nginx outlives the command that started it (Linux; elsewhere a no-op)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass

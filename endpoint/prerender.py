@@ -136,10 +136,12 @@ def _compressed(rows: list[Row]) -> list[Row]:
     return [(media, lang, store_module.compress(body), etag) for media, lang, body, etag in rows]
 
 
-def follow(store_dir: Path, settings: Settings, echo: Callable[[str], None]) -> None:
-    """Render each release served, as it is published, until the parent process goes."""
+def follow(store_dir: Path, settings: Settings, echo: Callable[[str], None],
+           parent: int | None = None) -> None:
+    """Render each release served, as it is published, until the parent process goes
+    (``parent``: its pid as it knew it before the fork; by default the parent now)."""
     os.nice(NICE)
-    parent = os.getppid()
+    parent = parent or os.getppid()
 
     def parent_alive() -> bool:
         return os.getppid() == parent

@@ -13,6 +13,7 @@ heaviest documents of the served release into it (``prerender.follow``), and sto
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ class EmisServer(BaseApplication):  # type: ignore[misc]
         if self.settings.prerender != "background":
             return
         renderer = multiprocessing.get_context("fork").Process(
-            target=_render_in_background, args=(self.store_dir, self.settings),
+            target=_render_in_background, args=(self.store_dir, self.settings, os.getpid()),
             name="emis-lod-render", daemon=False)
         renderer.start()
         self.renderer = renderer
@@ -85,12 +86,13 @@ class EmisServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.store_dir, self.settings)
 
 
-def _render_in_background(store_dir: Path, settings: Settings) -> None:
+def _render_in_background(store_dir: Path, settings: Settings, parent: int | None = None) -> None:
     from . import prerender
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C stops the arbiter, which stops us
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    prerender.follow(store_dir, settings, echo=lambda line: print(line, file=sys.stderr, flush=True))
+    prerender.follow(store_dir, settings, echo=lambda line: print(line, file=sys.stderr, flush=True),
+                     parent=parent)
 
 
 def serve(store_dir: Path, settings: Settings) -> None:

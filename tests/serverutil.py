@@ -71,6 +71,21 @@ def bench_script(name: str):
     return module
 
 
+def session_members(sid: int) -> list[int]:
+    """The live processes of session ``sid`` (a server started with ``start_new_session``):
+    what must be gone once it has stopped."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

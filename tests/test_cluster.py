@@ -26,7 +26,7 @@ import requests
 from emis_lod.loaders import releases
 from emis_lod.settings import load_settings
 
-from serverutil import free_port, make_release, running_server, sample_data
+from serverutil import free_port, make_release, running_server, sample_data, session_members
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
                                 reason="nginx is missing: `make nginx` installs Debian's")
@@ -86,12 +86,14 @@ def running_cluster(store: Path, base: str, replicas: int = 2, env: dict[str, st
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
-        deadline = time.monotonic() + 15   # a SIGKILLed supervisor's children are told by the kernel
-        while _session_members(process.pid) and time.monotonic() < deadline:
+        # a SIGKILLed supervisor's children are told by the kernel; replicas stop gracefully
+        deadline = time.monotonic() + 40
+        while session_members(process.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        left = _session_members(process.pid)
-        if left:
-            os.killpg(process.pid, signal.SIGKILL)
+        left = {pid: _command_line(pid) for pid in session_members(process.pid)}
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         assert not left, f"processes outlived the cluster: {left}"
         if stop != signal.SIGKILL:
             assert not (runtime / "nginx.pid").exists(), "nginx did not stop"
@@ -99,17 +101,11 @@ def running_cluster(store: Path, base: str, replicas: int = 2, env: dict[str, st
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-def _session_members(sid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                members.append(int(entry.name))
-    return members
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "?"
 
 
 def state(runtime: Path) -> dict:

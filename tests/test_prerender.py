@@ -24,7 +24,7 @@ from emis_lod.loaders import releases
 from emis_lod.loaders.build import BuildReport
 from emis_lod.settings import load_settings
 
-from serverutil import free_port
+from serverutil import free_port, session_members
 
 BASE = "http://data.test/"
 SAMPLE = 3       # resources per type
@@ -145,19 +145,6 @@ def test_an_interrupted_render_resumes_and_other_page_settings_are_not_used(stor
     assert document_store.DocumentStore.open(release_dir, settings) is not None
 
 
-def _session_members(sid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                members.append(int(entry.name))
-    return members
-
-
 def test_serve_renders_the_served_release_in_the_background_and_stops_it(store: Path,
                                                                          tmp_path: Path) -> None:
     copy, release_dir = unrendered_copy(store, tmp_path)
@@ -175,12 +162,12 @@ def test_serve_renders_the_served_release_in_the_background_and_stops_it(store: 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/doc/school/{school}.ttl",
                                     timeout=30) as answer:
             assert answer.status == 200 and answer.read()
-        assert len(_session_members(server.pid)) >= 4   # arbiter, two workers, the renderer
+        assert len(session_members(server.pid)) >= 4   # arbiter, two workers, the renderer
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     time.sleep(0.5)
-    left = _session_members(server.pid)
+    left = session_members(server.pid)
     if left:
         os.killpg(server.pid, signal.SIGKILL)
     assert not left, "processes of serve outlived it"
