@@ -7,12 +7,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import __version__
 from .settings import BY_NAME, Settings, SettingsError, fit_worker_timeout, load_settings
+
+if TYPE_CHECKING:
+    from .profiles import Profile
 
 DEMO_DIR = Path("var/demo")
 
@@ -25,6 +28,24 @@ def setting_option(name: str) -> Callable[[Any], Any]:
     return click.option(s.option, name, type=s.type, default=None,
                         metavar="|".join(s.choices) if s.choices else None,
                         help=f"{s.help} [{s.allowed()}; env {s.env}{default}]")
+
+
+def checked_profile(settings: Settings) -> Profile:
+    """The profile the settings name, checked (a wrong one stops the command with the bundled
+    profiles, exit status 2)."""
+    from .profiles import ProfileError, load_profile
+
+    try:
+        return load_profile(settings.profile)
+    except ProfileError as err:
+        raise click.UsageError(str(err)) from None
+
+
+def with_profile_base(settings: Settings, profile: Profile, base_uri: str | None) -> Settings:
+    """The profile's base URI when neither the option nor the environment gives one."""
+    if base_uri is None and BY_NAME["base_uri"].env not in os.environ and profile.base_uri:
+        return settings.with_overrides(base_uri=profile.base_uri)
+    return settings
 
 
 def checked_settings(**options: Any) -> Settings:
@@ -52,16 +73,25 @@ def main() -> None:
 @click.option("--crosswalks", is_flag=True, default=False,
               help="Also write a small crosswalks.csv (a few schools' synthetic codes in the "
                    "statistics register, Wikidata and OpenStreetMap).")
-def generate(schools: int, seed: int, out: Path, crosswalks: bool) -> None:
-    """Write a realistic, deliberately messy demo EMIS export."""
-    from .generator import generate as run
-    from .generator.crosswalks import write_crosswalks
-
-    result = run(out, schools=schools, seed=seed)
-    for path in result.files:
+@setting_option("profile")
+def generate(schools: int, seed: int, out: Path, crosswalks: bool, profile: str | None) -> None:
+    """Write a realistic, deliberately messy demo EMIS export, as the profile's country's
+    ministry would give it."""
+    chosen = checked_profile(checked_settings(profile=profile))
+    for path in generate_export(chosen, out, schools, seed, crosswalks):
         click.echo(f"wrote {path}")
-    if crosswalks:
-        click.echo(f"wrote {write_crosswalks(out, seed=seed)}")
+
+
+def generate_export(profile: Profile, out: Path, schools: int, seed: int,
+                    crosswalks: bool) -> list[Path]:
+    """Run the profile's generator (``generator:`` of its profile.yaml); the files written."""
+    import importlib
+
+    module = importlib.import_module(profile.generator)
+    files = list(module.generate(out, schools=schools, seed=seed).files)
+    if crosswalks and hasattr(module, "write_crosswalks"):
+        files.append(module.write_crosswalks(out, seed=seed))
+    return files
 
 
 @main.command()
@@ -70,6 +100,7 @@ def generate(schools: int, seed: int, out: Path, crosswalks: bool) -> None:
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Store directory; the build adds a release and publishes it.")
 @setting_option("base_uri")
+@setting_option("profile")
 @setting_option("validator")
 @setting_option("staff_publication")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) when any row is rejected.")
@@ -81,9 +112,9 @@ def generate(schools: int, seed: int, out: Path, crosswalks: bool) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON summary on stdout (accounting per table, phases, where the "
                    "reports are; {\"ok\": false, \"error\": ...} when the build fails), no bars.")
-def build(source: Path, store: Path, base_uri: str | None, validator: str | None,
-          staff_publication: str | None, strict: bool, publish: bool, quiet: bool,
-          as_json: bool) -> None:
+def build(source: Path, store: Path, base_uri: str | None, profile: str | None,
+          validator: str | None, staff_publication: str | None, strict: bool, publish: bool,
+          quiet: bool, as_json: bool) -> None:
     """Map, validate and load the tables of SOURCE into a new release of STORE.
 
     Exit codes: 0 built; 1 built, but --strict and rows were rejected; 2 not built (a bad
@@ -94,13 +125,16 @@ def build(source: Path, store: Path, base_uri: str | None, validator: str | None
     from .loaders.progress import SILENT
     from .progress_bars import Bars
 
-    settings = checked_settings(base_uri=base_uri, validator=validator,
+    settings = checked_settings(base_uri=base_uri, validator=validator, profile=profile,
                                 staff_publication=staff_publication)
+    chosen = checked_profile(settings)
+    settings = with_profile_base(settings, chosen, base_uri)
     # warnings go to stderr when stdout carries JSON; --quiet drops them
     echo = (lambda *_: None) if quiet else (lambda m: click.echo(m, err=as_json))
     progress = SILENT if quiet or as_json else Bars()
     try:
-        report = run(source, store, settings, echo=echo, publish=publish, progress=progress)
+        report = run(source, store, settings, echo=echo, publish=publish, progress=progress,
+                     profile=chosen)
     except BuildError as err:
         click.echo(f"error: {err}", err=True)
         click.echo("the previously published release (if any) is unchanged", err=True)
@@ -373,21 +407,25 @@ def render(store: Path, follow: bool, processes: int) -> None:
 @click.option("--schools", type=click.IntRange(min=1), default=300, show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True)
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              default=DEMO_DIR, show_default=True, help="Where the demo source and store go.")
+              default=DEMO_DIR, show_default=True,
+              help="Where the demo source and store go (a profile other than kg: DIR/PROFILE).")
+@setting_option("profile")
 @_serve_options
-def demo(schools: int, seed: int, directory: Path, host: str | None, port: int | None,
-         workers: int | None, timeout: int | None, query_timeout: float | None,
+def demo(schools: int, seed: int, directory: Path, profile: str | None, host: str | None,
+         port: int | None, workers: int | None, timeout: int | None, query_timeout: float | None,
          query_workers: int | None, front: str | None) -> None:
-    """Generate the demo data, build it and serve it on http://127.0.0.1:8000/."""
+    """Generate the demo data of a profile (kg by default), build it and serve it on
+    http://127.0.0.1:8000/."""
     from .endpoint.server import serve as run_server
-    from .generator import generate as run_generator
-    from .generator.crosswalks import write_crosswalks
     from .loaders.build import build as run_build
     from .progress_bars import Bars
 
     settings = _server_settings(host=host, port=port, workers=workers, timeout=timeout,
                                 query_timeout=query_timeout, query_workers=query_workers,
-                                front=front)
+                                front=front, profile=profile)
+    chosen = checked_profile(settings)
+    if chosen.name != "kg" and directory == DEMO_DIR:
+        directory = DEMO_DIR / chosen.name    # each profile's demo its own store
     if settings.front == "nginx" and front is None and "EMIS_LOD_FRONT" not in os.environ:
         from .endpoint.front import FrontError, find_nginx
 
@@ -400,10 +438,9 @@ def demo(schools: int, seed: int, directory: Path, host: str | None, port: int |
     public = f"http://{settings.host}:{settings.port}/"
     settings = settings.with_overrides(base_uri=public)
     source, store = directory / "source", directory / "store"
-    run_generator(source, schools=schools, seed=seed)
-    write_crosswalks(source, seed=seed)
-    click.echo(f"generated {schools} schools (seed {seed}) in {source}")
-    report = run_build(source, store, settings, echo=click.echo, progress=Bars())
+    generate_export(chosen, source, schools, seed, crosswalks=True)
+    click.echo(f"generated {schools} schools (seed {seed}, profile {chosen.name}) in {source}")
+    report = run_build(source, store, settings, echo=click.echo, progress=Bars(), profile=chosen)
     click.echo(report.summary())
     click.echo(report.try_urls(public))
     run_server(store, settings)

@@ -38,6 +38,10 @@ class Settings:
         "Base of every minted URI (/id/, /doc/, /def/). Set it to the public address of the "
         "deployment, e.g. https://data.edu.example.kg/; a build bakes it into the release.",
         pattern=r"https?://[^\s/]+(/\S*)?", shape="an http(s) URL")
+    profile: str = _setting(
+        "kg", "Country profile of generate, build and demo: a bundled profile's name (kg, kz) or "
+        "a profile directory (profiles/README.md); a release records its profile, so serve "
+        "needs none.", pattern=r"[^\s:]+", shape="a bundled profile (kg, kz) or a profile directory")
     host: str = _setting("127.0.0.1", "Interface the server listens on.")
     port: int = _setting(8000, "TCP port the server listens on.", minimum=1, maximum=65535)
     workers: int = _setting(2, "Number of WSGI worker processes.", minimum=1)

@@ -25,9 +25,10 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Flask, Response, current_app, g, request
 
-from emis_lod import __version__
+from emis_lod import __version__, profiles
 from emis_lod.loaders import releases
 from emis_lod.namespaces import prefixes as platform_prefixes
+from emis_lod.profiles import Profile
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
@@ -46,6 +47,12 @@ class Release:
     manifest: dict[str, Any]
     uris: Uris
     prefixes: dict[str, str]
+    profile: Profile      # the country profile it was built with (its languages, publisher...)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages of its pages and labels, the first the default."""
+        return self.profile.languages
 
     @property
     def id(self) -> str:
@@ -83,7 +90,7 @@ class ReleaseHolder:
         uris = Uris(base)
         log.info("opened release %s read-only (pid %s)", path.name, os.getpid())
         return Release(path=path, store=store, manifest=manifest, uris=uris,
-                       prefixes=platform_prefixes(uris))
+                       prefixes=platform_prefixes(uris), profile=profiles.of_release(path))
 
 
 def release() -> Release:

@@ -45,7 +45,6 @@ DCTERMS = catalogue.DCTERMS
 FOAF = catalogue.FOAF
 SPDX = catalogue.SPDX
 FREQUENCY = catalogue.FREQUENCY
-DOMAINS = catalogue.DOMAINS
 PREFIXES = {"dcat": DCAT, "dcterms": DCTERMS, "spdx": SPDX, "foaf": FOAF, "dcatap": catalogue.DCATAP,
             "vcard": catalogue.VCARD, "skos": catalogue.SKOS}
 
@@ -73,8 +72,9 @@ def stored_or_assembled(rel: Release) -> list[ox.Triple]:
         return stored
     manifest = rel.manifest
     return catalogue.triples(rel.uris, [d["file"] for d in manifest.get("dumps", [])],
-                             catalogue.coverage(rel.store, rel.uris), manifest.get("built_at"),
-                             manifest.get("license"), manifest.get("publisher"))
+                             catalogue.coverage(rel.store, rel.uris, rel.profile),
+                             manifest.get("built_at"), manifest.get("license"),
+                             manifest.get("publisher"), rel.profile)
 
 
 def description(rel: Release) -> list[ox.Triple]:
@@ -98,7 +98,7 @@ def coverage(rel: Release) -> dict[str, tuple[str, str]]:
     dates = {(str(t.subject), t.predicate.value): t.object for t in triples
              if t.predicate.value in (DCAT + "startDate", DCAT + "endDate")}
     out = {}
-    for d in DOMAINS:
+    for d in catalogue.domains(rel.profile):
         period = temporal.get(f"<{domain_iri(rel, d.key)}>", "")
         start, end = dates.get((period, DCAT + "startDate")), dates.get((period, DCAT + "endDate"))
         if isinstance(start, ox.Literal) and isinstance(end, ox.Literal):
@@ -125,7 +125,8 @@ def document(name: str) -> Response:
         lang = choose_language()
         body: Any = render_template(
             "catalog.html", rel=rel, lang=lang, catalog=catalog_iri(rel), doc_url=doc_url(rel),
-            domains=[(d, domain_iri(rel, d.key), coverage(rel).get(d.key)) for d in DOMAINS],
+            domains=[(d, domain_iri(rel, d.key), coverage(rel).get(d.key))
+                     for d in catalogue.domains(rel.profile)],
             dumps={d["file"]: d for d in rel.manifest.get("dumps", [])}, frequency=FREQUENCY,
             whole=catalogue.dataset_iri(rel.uris), nquads=dump_files.NQUADS_FILE, trig=dump_files.TRIG_FILE,
             alternates=alternates(doc_url(rel)))

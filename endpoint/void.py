@@ -24,7 +24,6 @@ from flask import Blueprint, Response, render_template
 from emis_lod import formats
 from emis_lod.formats import HTML
 from emis_lod.loaders import changes, dumps
-from emis_lod.loaders.catalog import LICENSE, PUBLISHER  # one default licence and publisher
 
 from . import Release, release, solutions
 from .documents import (
@@ -114,7 +113,7 @@ def description(rel: Release) -> list[ox.Triple]:
                                                        language="en")),
         ox.Triple(ds, n(DCTERMS + "description"),
                   ox.Literal(manifest.get("description") or DESCRIPTION, language="en")),
-        ox.Triple(ds, n(DCTERMS + "license"), n(manifest.get("license") or LICENSE)),
+        ox.Triple(ds, n(DCTERMS + "license"), n(manifest.get("license") or rel.profile.data["licence"])),
         ox.Triple(ds, n(VOID + "sparqlEndpoint"), n(rel.uris.sparql)),
         ox.Triple(ds, n(VOID + "uriSpace"), ox.Literal(rel.uris.base + "id/")),
         ox.Triple(ds, n(VOID + "rootResource"), n(rel.uris.ontology)),
@@ -123,9 +122,12 @@ def description(rel: Release) -> list[ox.Triple]:
     ]
     publisher = ox.BlankNode("publisher")
     t += [ox.Triple(ds, n(DCTERMS + "publisher"), publisher),
-          ox.Triple(publisher, n(RDF_TYPE), n(FOAF + "Organization")),
-          ox.Triple(publisher, n(FOAF + "name"),
-                    ox.Literal(manifest.get("publisher") or PUBLISHER, language="en"))]
+          ox.Triple(publisher, n(RDF_TYPE), n(FOAF + "Organization"))]
+    if manifest.get("publisher"):
+        t.append(ox.Triple(publisher, n(FOAF + "name"), ox.Literal(manifest["publisher"], language="en")))
+    else:
+        t += [ox.Triple(publisher, n(FOAF + "name"), ox.Literal(name, language=lang))
+              for lang, name in rel.profile.data["publisher"]["names"].items()]
     if manifest.get("built_at"):
         t.append(ox.Triple(ds, n(DCTERMS + "modified"), ox.Literal(
             str(manifest["built_at"]),

@@ -23,20 +23,23 @@ import pyoxigraph as ox
 
 from emis_lod import __version__
 from emis_lod.namespaces import prefixes
+from emis_lod.profiles import Profile, default, write_release_file
 from emis_lod.settings import Settings
 from emis_lod.uris import Uris
 
 from . import capacity, catalog, changes, dumps, indicators, releases, revalidate, whole_dumps
-from .codelists import CodeLists, vocabulary_files
+from .codelists import CodeLists
 from .errors import BuildError, Rejection
 from .map_tables import decide_columns, map_tables
 from .mapper import MappedTable
-from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
+from .mapping_spec import Mapping, load_mappings
 from .memory import release_memory, return_free_pages
 from .privacy import DEMO_SECRET
 from .progress import SILENT, Progress
 from .readers import find_source
+from .resource_types import resource_types, to_manifest
 from .validate import VIOLATION, about_classes, may_fail_after_removal, validate
+from .vocabulary_check import check as check_vocabulary
 from .worker import Worker
 
 MAX_SHACL_ROUNDS = 10   # each round rejects the rows that referred to the last round's
@@ -146,12 +149,12 @@ def _find_all(source: Path, mappings: list[Mapping]) -> dict[str, Path]:
 
 
 def _load(db: Path, mappings: list[Mapping], mapped: dict[str, MappedTable], nt_dir: Path,
-          uris: Uris) -> tuple[ox.Store, int]:
+          uris: Uris, profile: Profile) -> tuple[ox.Store, int]:
     if db.exists():
         shutil.rmtree(db)
     store = ox.Store(str(db))
     vocab_graph = ox.NamedNode(uris.graph("ontology"))
-    for path in vocabulary_files():
+    for path in profile.vocabulary_files:
         store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=uris.concepts,
                         to_graph=vocab_graph)
     vocabulary = len(store)
@@ -161,27 +164,29 @@ def _load(db: Path, mappings: list[Mapping], mapped: dict[str, MappedTable], nt_
     return store, vocabulary
 
 
-def derived_queries() -> list[Path]:
-    """CONSTRUCT queries whose results every release carries (``mappings/derived/*.rq``)."""
-    return sorted((bundled_mapping_dir() / "derived").glob("*.rq"))
+def derived_queries(profile: Profile | None = None) -> list[Path]:
+    """CONSTRUCT queries whose results every release carries (``derived:`` of the profile,
+    ``mappings/derived/*.rq`` and the profile's own)."""
+    return (profile or default()).files("derived")
 
 
-def derived_classes(uris: Uris) -> set[str]:
+def derived_classes(uris: Uris, profile: Profile | None = None) -> set[str]:
     """The classes the derived queries create (``a emis:X`` in their templates)."""
-    return {uris.vocab + name for path in derived_queries()
+    return {uris.vocab + name for path in derived_queries(profile)
             for name in re.findall(r"(?<![?$\w])a emis:(\w+)", path.read_text(encoding="utf-8"))}
 
 
-def _derive(store: ox.Store, uris: Uris, nt_dir: Path) -> list[whole_dumps.GraphText]:
+def _derive(store: ox.Store, uris: Uris, nt_dir: Path, profile: Profile) -> list[whole_dumps.GraphText]:
     """Run the derived queries, in order, over the union of the loaded graphs (a query sees
     what the ones before it derived), into ``graph/derived``: each query's results are written
     as N-Triples by Oxigraph and read by its bulk loader (a national release derives a million
     triples; a Python object per term would cost minutes). The files stay for the dumps."""
     graph = uris.graph("derived")
     written: list[whole_dumps.GraphText] = []
-    for query in derived_queries():
+    for query in derived_queries(profile):
         try:
-            triples = store.query(query.read_text(encoding="utf-8"), base_iri=uris.base,
+            triples = store.query(profile.query_text(query.read_text(encoding="utf-8"), uris),
+                                  base_iri=uris.base,
                                   prefixes=prefixes(uris), use_default_graph_as_union=True)
         except SyntaxError as err:
             raise BuildError(f"{query}: not a valid SPARQL query: {err}") from None
@@ -196,24 +201,25 @@ def _derive(store: ox.Store, uris: Uris, nt_dir: Path) -> list[whole_dumps.Graph
     return written
 
 
-def _indicators(store: ox.Store, uris: Uris, nt_dir: Path) -> list[whole_dumps.GraphText]:
+def _indicators(store: ox.Store, uris: Uris, nt_dir: Path, profile: Profile) -> list[whole_dumps.GraphText]:
     """The monitoring indicators, from the rows that stay and the derived summaries, into
     ``graph/indicators`` through the bulk loader; the file stays for the dumps."""
     path = nt_dir / "indicator-observations.nt"   # a hyphen: no table file has one
-    indicators.write_ntriples(indicators.observations(store, uris), uris, path)
+    indicators.write_ntriples(indicators.observations(store, uris, profile), uris, path,
+                              profile.languages)
     release_memory()       # the frames and the queries' hash tables, before the bulk loader's
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
                     to_graph=ox.NamedNode(uris.graph("indicators")))
     return [whole_dumps.GraphText(uris.graph("indicators"), path)]
 
 
-def computed_graphs(step: Callable[[ox.Store, Uris, Path], list[whole_dumps.GraphText]], db: Path,
-                    base: str, nt_dir: Path) -> list[whole_dumps.GraphText]:
+def computed_graphs(step: Callable[[ox.Store, Uris, Path, Profile], list[whole_dumps.GraphText]],
+                    db: Path, base: str, nt_dir: Path, profile: Profile) -> list[whole_dumps.GraphText]:
     """In a worker (loaders/worker.py), with the build's store: ``step`` (_derive,
     _indicators); the N-Triples files it loaded, for the dumps."""
     store = ox.Store(str(db))
     try:
-        return step(store, Uris(base), nt_dir)
+        return step(store, Uris(base), nt_dir, profile)
     finally:
         del store     # closed before the build opens the store again
 
@@ -282,19 +288,21 @@ def _shacl_rejections(violations: list, owner: dict[str, tuple[str, str, int]],
 def build(source: Path, store_dir: Path, settings: Settings,
           echo: Callable[[str], object] = print, mappings_dir: Path | None = None,
           progress: Progress = SILENT,
-          today: date | None = None, publish: bool = True) -> BuildReport:
+          today: date | None = None, publish: bool = True,
+          profile: Profile | None = None) -> BuildReport:
     """Build SOURCE into a new release of STORE_DIR (and publish it), one build per store at a
-    time (releases.building)."""
+    time (releases.building), with a country profile (emis_lod.profiles; the default's)."""
     try:
         with releases.building(Path(store_dir)):
-            return _build(source, store_dir, settings, echo, mappings_dir, progress, today, publish)
+            return _build(source, store_dir, settings, echo, mappings_dir, progress, today, publish,
+                          profile or default())
     except releases.BuildRunning as err:
         raise BuildError(str(err)) from None
 
 
 def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[str], object],
            mappings_dir: Path | None, progress: Progress, today: date | None,
-           publish: bool) -> BuildReport:
+           publish: bool, profile: Profile) -> BuildReport:
     started = time.perf_counter()
     phases: dict[str, float] = {}
 
@@ -305,13 +313,18 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
 
     today = today or date.today()
     uris = Uris(settings.base_uri)
-    mappings = load_mappings(mappings_dir)
+    mappings = load_mappings(mappings_dir) if mappings_dir else \
+        load_mappings(files=profile.files("mappings"))
+    # every term the mappings use is declared and every class shaped (loaders/vocabulary_check.py),
+    # and the release's resource types are those they and the derived queries mint
+    check_vocabulary(mappings, uris, profile.vocabulary_files, profile.files("shapes"))
+    types = resource_types(mappings, uris, derived_queries(profile))
     progress.start("read")
     paths = _find_all(Path(source), mappings)
     # stop here, before anything is written, if the build cannot fit
     capacity.check(capacity.estimate({t: capacity.rows_in(p) for t, p in paths.items()}),
                    Path(store_dir), mode=settings.capacity_check, echo=echo)
-    codes = CodeLists(uris)
+    codes = CodeLists(uris, profile.files("concepts"))
     secret = _secret(settings, echo)
     mark = lap("read", started)
 
@@ -341,12 +354,12 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         # the constraints the mapped columns decide, before the store takes the memory, in a
         # worker of their own: the mapping worker's heap is gone by then (1 GB at 20,000 schools)
         with Worker() as worker:
-            columns = worker.call(decide_columns, mappings, mapped, uris)
+            columns = worker.call(decide_columns, mappings, mapped, uris, profile)
         mark = lap("map", mark)
         phases["map"] -= reading      # reading happened table by table inside the map phase
         phases["read"] += reading
         progress.start("load")
-        store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris)
+        store, vocabulary = _load(staging / releases.OXIGRAPH, mappings, mapped, nt_dir, uris, profile)
         release_memory()
         mark = lap("load", mark)
         progress.start("validate")
@@ -354,7 +367,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         only = None                      # the first round runs every constraint left open
         remaining: set = set()           # what the validation report will say
         for _ in range(MAX_SHACL_ROUNDS):
-            violations = validate(store, uris, settings.validator, only, columns)
+            violations = validate(store, uris, settings.validator, only, columns, profile)
             remaining |= set(violations)
             new = _shacl_rejections(violations, _owners(mapped, {v.focus for v in violations}),
                                     mappings, uris)
@@ -384,7 +397,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         # out of are written again without them, and the CSV tables that read only those
         # graphs are answered by a worker while the build derives and computes indicators.
         members.redo({graph: frozenset(lines) for graph, lines in deleted.items()})
-        pending = dumps.start(staging, uris, members, store)
+        pending = dumps.start(staging, uris, members, store, profile)
         mark = lap("validate", mark)
         # Derived resources are computed once, from the rows that stay, and checked on their own.
         # Derivation and the indicators run in workers of their own, each with the store: what
@@ -394,11 +407,12 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         release_memory()
         progress.start("derive")
         with Worker() as worker:
-            members.add_computed(worker.call(computed_graphs, _derive, db, uris.base, nt_dir))
+            members.add_computed(worker.call(computed_graphs, _derive, db, uris.base, nt_dir, profile))
         mark = lap("derive", mark)
         progress.start("indicators")
         with Worker() as worker:
-            members.add_computed(worker.call(computed_graphs, _indicators, db, uris.base, nt_dir))
+            members.add_computed(worker.call(computed_graphs, _indicators, db, uris.base, nt_dir,
+                                             profile))
         store = ox.Store(str(db))
         mark = lap("indicators", mark)
         from . import provenance
@@ -408,9 +422,10 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             counting = pool.submit(provenance.triples_per_graph, store)
             # only what the derived and indicator triples can change runs again
             # (loaders/revalidate.py)
-            about = about_classes(derived_classes(uris) | indicators.classes(uris))
+            about = about_classes(derived_classes(uris, profile) | indicators.classes(uris))
             touched = revalidate.touched_by(store, [uris.graph("derived"), uris.graph("indicators")])
-            derived = validate(store, uris, settings.validator, lambda c: about(c) and touched(c))
+            derived = validate(store, uris, settings.validator, lambda c: about(c) and touched(c),
+                               profile=profile)
             counts = counting.result()
         violations = sorted(remaining | set(derived), key=lambda v: (v.focus, v.message))
         release_memory()    # the query threads' arenas, before the dumps
@@ -421,7 +436,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         # and described by the provenance below like every graph
         ended = datetime.now(UTC)        # the build's end, for the catalogue and the provenance
         built_at = ended.isoformat(timespec="seconds")
-        counts = {**counts, uris.graph(catalog.GRAPH): catalog.load(store, uris, built_at)}
+        counts = {**counts, uris.graph(catalog.GRAPH): catalog.load(store, uris, built_at, profile)}
         # graph/provenance: the release, its build and where every graph came from (with the
         # counts above); its own triples are counted as they are loaded, so that the dumps and
         # the VoID counts include it
@@ -432,13 +447,14 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             [provenance.table(m.table, uris.graph(m.graph), sources[m.table], mapped[m.table])
              for m in mappings if m.table in mapped],
             {uris.graph(name): [p.read_text(encoding="utf-8") for p in queries] for name, queries in
-             (("derived", derived_queries()), ("indicators", indicators.indicator_dir().glob("*.rq")))},
-            counts=counts))
+             (("derived", derived_queries(profile)),
+              ("indicators", indicators.indicator_files(profile).values()))},
+            counts=counts, vocabulary=profile.vocabulary_files), profile.languages)
         per_graph = {**counts, uris.graph(provenance.GRAPH): added}
         triples = sum(per_graph.values()) + _default_graph_triples(store)
         mark = lap("write", mark)
         progress.start("dumps")
-        dump_files = dumps.write_dumps(store, staging, uris, per_graph, pending)
+        dump_files = dumps.write_dumps(store, staging, uris, per_graph, pending, profile)
         pending = None
         shutil.rmtree(nt_dir)
         mark = lap("dumps", mark)
@@ -446,7 +462,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         # dumps, the changed resources for the event stream (loaders/changes.py)
         progress.start("changes")
         compared = changes.compare(store_dir / releases.RELEASES / previous if previous else None,
-                                   staging, uris, store)
+                                   staging, uris, store, set(types))
         if compared is not None:
             dump_files = dumps.listing(staging)
         mark = lap("changes", mark)
@@ -472,6 +488,8 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         releases.write_manifest(staging, {
             "release": release_id,
             "base_uri": uris.base,
+            "profile": profile.name,
+            "languages": list(profile.languages),
             "built_at": built_at,
             "software_version": __version__,
             "validator": settings.validator,
@@ -481,10 +499,12 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             "vocabulary_triples": vocabulary,
             "shacl_violations": len(violations),
             "tables": {t.table: asdict(t) for t in tables},
+            "types": to_manifest(types),
             "skipped_tables": [m.table for m in mappings if m.table not in sources],
             "dumps": dump_files,
             **({"changes": compared.manifest()} if compared is not None else {}),
         })
+        write_release_file(profile, staging)
         final = releases.finish_release(store_dir, staging, release_id)
     except BaseException:
         if pending is not None:

@@ -12,7 +12,9 @@ What it describes:
 
 - the catalogue ``{base}id/catalog/emis``, the whole release (the VoID dataset
   ``{base}id/dataset/emis``) and one ``dcat:Dataset`` per domain (``{catalog}#registry``, ...),
-  with titles, descriptions and keywords in ky, ru and en;
+  with titles, descriptions and keywords in the profile's languages (the national facts, the
+  domains and their texts are the profile's: emis_lod/profiles; the platform's own words are
+  the message tables': emis_lod/messages);
 - each dump as a ``dcat:Distribution`` (download URL, IANA media type, EU file type, licence,
   availability; the CSV tables with their CSVW metadata);
 - the SPARQL endpoint and the Linked Data Event Stream as ``dcat:DataService``.
@@ -32,6 +34,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from emis_lod.messages import message
+from emis_lod.profiles import Profile, default
 from emis_lod.uris import Uris
 
 from . import dumps
@@ -54,52 +58,30 @@ EU = "http://publications.europa.eu/resource/authority/"
 FREQUENCY = EU + "frequency/"
 FILE_TYPE = EU + "file-type/"
 DATA_THEME = EU + "data-theme"
-THEMES = {"EDUC": "Education, culture and sport", "GOVE": "Government and public sector"}
-KYRGYZSTAN = (EU + "country/KGZ", "http://www.wikidata.org/entity/Q813")
 WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
-# Kyrgyzstan's extent and centre (WGS84 longitude latitude, to a hundredth of a degree)
-KYRGYZSTAN_BBOX = "POLYGON((69.25 39.17,80.29 39.17,80.29 43.27,69.25 43.27,69.25 39.17))"
-KYRGYZSTAN_CENTROID = "POINT(74.77 41.2)"
-LANGUAGES = ("ky", "ru", "en")
-LANGUAGE_CODES = {"ky": EU + "language/KIR", "ru": EU + "language/RUS", "en": EU + "language/ENG"}
 PUBLIC = EU + "access-right/PUBLIC"
 STABLE = EU + "planned-availability/STABLE"
 NATIONAL_AUTHORITY = "http://purl.org/adms/publishertype/NationalAuthority"
 ATTRIBUTION = "http://purl.org/adms/licencetype/Attribution"
-# the concepts of others' vocabularies the catalogue uses: scheme, notation, labels
-EXTERNAL_CONCEPTS: dict[str, tuple[str, str, dict[str, str]]] = {
-    f"{DATA_THEME}/EDUC": (DATA_THEME, "EDUC", {
-        "ky": "Билим берүү, маданият жана спорт", "ru": "Образование, культура и спорт",
-        "en": THEMES["EDUC"]}),
-    f"{DATA_THEME}/GOVE": (DATA_THEME, "GOVE", {
-        "ky": "Өкмөт жана мамлекеттик сектор", "ru": "Правительство и государственный сектор",
-        "en": THEMES["GOVE"]}),
-    STABLE: (EU + "planned-availability", "STABLE", {
-        "ky": "туруктуу", "ru": "стабильная", "en": "stable"}),
-    NATIONAL_AUTHORITY: ("http://purl.org/adms/publishertype/1.0", "NationalAuthority", {
-        "ky": "Улуттук бийлик органы", "ru": "Национальный орган власти",
-        "en": "National authority"}),
-    ATTRIBUTION: ("http://purl.org/adms/licencetype/1.0", "Attribution", {
-        "ky": "Авторлукту көрсөтүү менен", "ru": "С указанием авторства", "en": "Attribution"}),
+# the concepts of others' vocabularies the catalogue uses: scheme, notation, the message of
+# their labels (emis_lod/messages/{lang}/catalogue.yaml)
+EXTERNAL_CONCEPTS: dict[str, tuple[str, str, str]] = {
+    f"{DATA_THEME}/EDUC": (DATA_THEME, "EDUC", "catalogue.theme_educ"),
+    f"{DATA_THEME}/GOVE": (DATA_THEME, "GOVE", "catalogue.theme_gove"),
+    STABLE: (EU + "planned-availability", "STABLE", "catalogue.availability_stable"),
+    NATIONAL_AUTHORITY: ("http://purl.org/adms/publishertype/1.0", "NationalAuthority",
+                         "catalogue.publisher_national_authority"),
+    ATTRIBUTION: ("http://purl.org/adms/licencetype/1.0", "Attribution", "catalogue.licence_attribution"),
 }
-EXTERNAL_SCHEMES: dict[str, dict[str, str]] = {
-    DATA_THEME: {"ky": "Маалыматтардын темасы", "ru": "Тема данных", "en": "Data theme"},
-    EU + "planned-availability": {"ky": "Пландалган жеткиликтүүлүк",
-                                  "ru": "Планируемая доступность", "en": "Planned availability"},
-    "http://purl.org/adms/publishertype/1.0": {"ky": "Жарыялоочунун түрү", "ru": "Тип издателя",
-                                               "en": "Publisher type"},
-    "http://purl.org/adms/licencetype/1.0": {"ky": "Лицензиянын түрү", "ru": "Тип лицензии",
-                                             "en": "Licence type"},
+EXTERNAL_SCHEMES: dict[str, str] = {
+    DATA_THEME: "catalogue.scheme_data_theme",
+    EU + "planned-availability": "catalogue.scheme_planned_availability",
+    "http://purl.org/adms/publishertype/1.0": "catalogue.scheme_publisher_type",
+    "http://purl.org/adms/licencetype/1.0": "catalogue.scheme_licence_type",
 }
 SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
 LDES_SPECIFICATION = "https://w3id.org/ldes/specification"
 CSVW = "http://www.w3.org/ns/csvw"
-# the licence and publisher of the dataset unless the manifest says "license" and "publisher"
-# (the VoID description, endpoint/void.py, states the same ones)
-LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-PUBLISHER = "Ministry of Education and Science"
-PUBLISHER_NAMES = {"ky": "Билим берүү жана илим министрлиги",
-                   "ru": "Министерство образования и науки", "en": PUBLISHER}
 # a licence's deed -> its IRI in the EU licence authority table (the deed stays as rdfs:seeAlso)
 EU_LICENCES = {
     "https://creativecommons.org/licenses/by/4.0/": EU + "licence/CC_BY_4_0",
@@ -107,6 +89,9 @@ EU_LICENCES = {
     "https://creativecommons.org/publicdomain/zero/1.0/": EU + "licence/CC0",
 }
 # file suffix -> (IANA media type, EU file type)
+# what each kind of file holds: its message ({title} is the domain's title)
+FILE_DESCRIPTION = {".nq.gz": "catalogue.file_nq", ".trig.gz": "catalogue.file_trig",
+                    ".csv": "catalogue.file_csv"}
 FILE_FORMATS = {".nq.gz": ("application/n-quads", "RDF_N_QUADS"),
                 ".trig.gz": ("application/trig", "RDF_TRIG"),
                 ".csv": ("text/csv", "CSV")}
@@ -124,6 +109,9 @@ Text = dict[str, str]
 
 @dataclass(frozen=True)
 class Domain:
+    """A dataset of the catalogue: one domain of the data (``catalogue: domains:`` of the
+    profile)."""
+
     key: str
     title: Text
     description: Text
@@ -135,124 +123,14 @@ class Domain:
     themes: tuple[str, ...] = ("EDUC",)  # EU data themes
 
 
-DOMAINS: tuple[Domain, ...] = (
-    Domain("registry",
-           {"ky": "Мектептердин реестри", "ru": "Реестр школ", "en": "Schools registry"},
-           {"ky": "Мектептер, алардын аймактары, райондору, түрлөрү жана класстар жана жыныс "
-                  "боюнча окуучулар.",
-            "ru": "Школы с областями, районами, типами и учащимися по классам и полу.",
-            "en": "Schools with their regions, districts and types, and pupils by grade and sex."},
-           {"ky": ("мектептер", "окуучулар", "контингент"), "ru": ("школы", "учащиеся", "контингент"),
-            "en": ("schools", "pupils", "enrolment")},
-           "ANNUAL", ("schools", "regions", "districts"), ("schools",),
-           (("schoolYear", "school-year"),)),
-    Domain("money",
-           {"ky": "Мектептердин каржылоосу", "ru": "Финансы школ", "en": "School finance"},
-           {"ky": "Булак жана экономикалык категория боюнча пландалган жана иш жүзүндөгү "
-                  "кирешелер жана чыгашалар (KGS).",
-            "ru": "Плановые и фактические доходы и расходы школ по источникам и экономическим "
-                  "категориям (KGS).",
-            "en": "Planned and actual income and expenditure of schools by source and economic "
-                  "category (KGS)."},
-           {"ky": ("мектептин каржысы", "бюджет", "чыгашалар"), "ru": ("финансы школ", "бюджет", "расходы"),
-            "en": ("school finance", "budget", "expenditure")},
-           "ANNUAL_2", ("finance",), ("finance",), (("fiscalYear", "year"),), ("EDUC", "GOVE")),
-    Domain("textbooks",
-           {"ky": "Окуу китептери менен камсыздоо", "ru": "Обеспеченность учебниками",
-            "en": "Textbook provision"},
-           {"ky": "Окуу китептеринин каталогу жана мектептердин жарым жылдык камсыздоосу.",
-            "ru": "Каталог учебников и обеспеченность школ по полугодиям.",
-            "en": "The textbook catalogue and each school's provision, reported twice a year."},
-           {"ky": ("окуу китептери", "камсыздоо"), "ru": ("учебники", "обеспеченность учебниками"),
-            "en": ("textbooks", "textbook provision")},
-           "ANNUAL_2", ("textbooks", "textbook-provision"), ("provision",),
-           (("schoolYear", "school-year"),)),
-    Domain("staff",
-           {"ky": "Педагогдор", "ru": "Педагогические кадры", "en": "Teaching staff"},
-           {"ky": "Мектеп боюнча педагогдордун квалификациясы (жеке маалыматсыз).",
-            "ru": "Квалификация педагогов по школам (без персональных данных).",
-            "en": "Teachers' qualifications per school (no personal data; posts under "
-                  "pseudonyms)."},
-           {"ky": ("мугалимдер", "квалификация"), "ru": ("учителя", "квалификация"),
-            "en": ("teachers", "qualification")},
-           "ANNUAL", ("staff", "training", "derived"), ("staff-summaries",),
-           (("completionDate", "date"),)),
-    Domain("buildings",
-           {"ky": "Имараттар жана коопсуздук", "ru": "Здания и безопасность",
-            "en": "Buildings and safety"},
-           {"ky": "Мектеп имараттары, негизги кызматтар жана сейсмикалык коопсуздукту баалоо.",
-            "ru": "Здания школ, базовые услуги и оценка сейсмической безопасности.",
-            "en": "School buildings, basic services and seismic safety assessments."},
-           {"ky": ("мектеп имараттары", "сейсмикалык коопсуздук"),
-            "ru": ("здания школ", "сейсмическая безопасность"),
-            "en": ("school buildings", "seismic safety")},
-           "ANNUAL", ("buildings", "safety"), ("buildings",), (("inspectionDate", "date"),)),
-    Domain("indicators",
-           {"ky": "Мониторинг көрсөткүчтөрү", "ru": "Показатели мониторинга",
-            "en": "Monitoring indicators"},
-           {"ky": "Мектеп, район жана облус боюнча көрсөткүчтөр (RDF Data Cube): квалификациялуу "
-                  "мугалимдер, окуу китептери, бир окуучуга чыгым, негизги кызматтар, коопсуздук.",
-            "ru": "Показатели по школам, районам и областям (RDF Data Cube): квалифицированные "
-                  "учителя, учебники, расходы на учащегося, базовые услуги, безопасность.",
-            "en": "Indicators per school, district and region (RDF Data Cube): qualified teachers, "
-                  "textbooks, spending per pupil, basic services, building safety."},
-           {"ky": ("көрсөткүчтөр", "ТӨМ 4"), "ru": ("показатели", "ЦУР 4"), "en": ("indicators", "SDG 4")},
-           "ANNUAL", ("indicators",), ("indicators",), (("refPeriod", "period"),)),
-)
-
-CATALOG_TITLE = {"ky": "EMIS ачык маалыматтар каталогу", "ru": "Каталог открытых данных EMIS",
-                 "en": "EMIS open data catalogue"}
-CATALOG_DESCRIPTION = {
-    "ky": "Билим берүү министрлигинин EMIS маалыматтары ачык байланышкан маалыматтар катары: "
-          "мектептер, окуучулар, каржылоо, окуу китептери, педагогдор жана имараттардын "
-          "коопсуздугу; жүктөлүүчү файлдар, SPARQL жана өзгөрүүлөр агымы.",
-    "ru": "Данные EMIS министерства образования как открытые связанные данные: школы, учащиеся, "
-          "финансы, учебники, педагоги и безопасность зданий; файлы для загрузки, SPARQL и "
-          "поток изменений.",
-    "en": "The ministry of education's EMIS data as linked open data: schools, pupils, money, "
-          "textbooks, staff and building safety; downloads, SPARQL and a stream of changes."}
-WHOLE_TITLE = {"ky": "EMIS: мектептер, окуучулар, каржы, окуу китептери, педагогдор жана имараттардын "
-                     "коопсуздугу",
-               "ru": "EMIS: школы, учащиеся, финансы, учебники, педагоги и безопасность зданий",
-               "en": "EMIS: schools, pupils, money, textbooks, staff and building safety"}
-WHOLE_DESCRIPTION = {
-    "ky": "Бир релиздин бардык маалыматтары (ар бир домен өз аталган графында), код тизмелери, "
-          "EMIS онтологиясы жана ар бир графтын келип чыгышы.",
-    "ru": "Все данные одного выпуска (каждый домен в своём именованном графе), справочники, "
-          "онтология EMIS и происхождение каждого графа.",
-    "en": "All the data of one release (each domain in its own named graph), the code lists, the "
-          "EMIS ontology and where every graph came from."}
-WHOLE_KEYWORDS = {"ky": ("билим берүү", "мектептер", "Кыргызстан"),
-                  "ru": ("образование", "школы", "Кыргызстан"),
-                  "en": ("education", "schools", "Kyrgyzstan")}
-SPARQL_TITLE = {"ky": "SPARQL 1.1 кирүү чекити", "ru": "Точка доступа SPARQL 1.1",
-                "en": "SPARQL 1.1 endpoint"}
-SPARQL_DESCRIPTION = {
-    "ky": "Релиздин бардык графтарына SPARQL 1.1 суроолору (окуу үчүн гана).",
-    "ru": "Запросы SPARQL 1.1 ко всем графам выпуска (только чтение).",
-    "en": "SPARQL 1.1 queries over every graph of the release (read-only)."}
-LDES_TITLE = {"ky": "Өзгөрүүлөр агымы (LDES)", "ru": "Поток изменений (LDES)",
-              "en": "Stream of changes (LDES)"}
-LDES_DESCRIPTION = {
-    "ky": "Релиздер арасындагы өзгөрүүлөр Linked Data Event Stream катары: көчүрмө толук "
-          "дамптарды кайра окубай жаңыланат.",
-    "ru": "Изменения между выпусками как Linked Data Event Stream: копия обновляется без "
-          "повторного чтения полных дампов.",
-    "en": "What changed between releases, as a Linked Data Event Stream: a copy keeps in step "
-          "without reading the full dumps again."}
-CONTACT_NAME = {"ky": "EMIS ачык маалыматтар", "ru": "Открытые данные EMIS", "en": "EMIS open data"}
-# what each kind of file holds: {lang: template}, {title} is the domain's title
-FILE_DESCRIPTION = {
-    ".nq.gz": {"ky": "Бүт релиз, ар бир аталган граф, gzip менен кысылган N-Quads.",
-               "ru": "Весь выпуск, все именованные графы, N-Quads в gzip.",
-               "en": "The whole release, every named graph, as gzipped N-Quads."},
-    ".trig.gz": {"ky": "Бүт релиз, ар бир аталган граф, gzip менен кысылган TriG.",
-                 "ru": "Весь выпуск, все именованные графы, TriG в gzip.",
-                 "en": "The whole release, every named graph, as gzipped TriG."},
-    ".csv": {"ky": "{title}: CSV таблица жана анын CSVW метамаалыматтары.",
-             "ru": "{title}: таблица CSV с метаданными CSVW.",
-             "en": "{title}: a CSV table with its CSVW metadata."},
-}
+def domains(profile: Profile | None = None) -> tuple[Domain, ...]:
+    """The catalogue's datasets per domain, as the profile declares them."""
+    return tuple(Domain(d["key"], dict(d["title"]), dict(d["description"]),
+                        {lang: tuple(words) for lang, words in d["keywords"].items()},
+                        d["frequency"], tuple(d["graphs"]), tuple(d["tables"]),
+                        tuple((prop, kind) for prop, kind in d["coverage"]),
+                        tuple(d.get("themes", ("EDUC",))))
+                 for d in (profile or default()).data["catalogue"]["domains"])
 
 
 def catalog_iri(uris: Uris) -> str:
@@ -272,10 +150,10 @@ def distribution_iri(uris: Uris, file: str) -> str:
     return f"{uris.catalog}#dump-{file}"
 
 
-def planned_files() -> list[str]:
+def planned_files(profile: Profile | None = None) -> list[str]:
     """The dump files every build writes (loaders/dumps.py), known before they are written."""
     files = [dumps.NQUADS_FILE, dumps.TRIG_FILE]
-    for query in dumps.table_queries():
+    for query in dumps.table_queries(profile):
         files += [f"{query.stem}.csv", f"{query.stem}.csv-metadata.json"]
     return files
 
@@ -291,11 +169,11 @@ def _bounds(value: str, kind: str) -> tuple[str, str]:
     return value[:10], value[:10]
 
 
-def coverage(store: ox.Store, uris: Uris) -> dict[str, tuple[str, str]]:
+def coverage(store: ox.Store, uris: Uris, profile: Profile | None = None) -> dict[str, tuple[str, str]]:
     """Domain -> (first, last) date its data covers: school years as 1 September to 31 August,
     fiscal years as calendar years, dates as they are."""
     out: dict[str, tuple[str, str]] = {}
-    for d in DOMAINS:
+    for d in domains(profile):
         spans = []
         graphs = " ".join(f"<{uris.graph(name)}>" for name in d.graphs)
         for prop, kind in d.coverage:
@@ -311,17 +189,29 @@ def coverage(store: ox.Store, uris: Uris) -> dict[str, tuple[str, str]]:
     return out
 
 
-def licence(deed: str | None) -> str:
+def licence(deed: str) -> str:
     """The licence IRI the catalogue states: the EU authority's where it has one."""
-    return EU_LICENCES.get(deed or LICENSE, deed or LICENSE)
+    return EU_LICENCES.get(deed, deed)
 
 
 def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str]],
             modified: str | None = None, license: str | None = None,
-            publisher: str | None = None) -> list[ox.Triple]:
+            publisher: str | None = None, profile: Profile | None = None) -> list[ox.Triple]:
     """The catalogue (the catalogue node first): ``files`` are the dump files it describes,
-    ``spans`` the domains' coverage (:func:`coverage`), ``modified`` the build time; ``license``
-    and ``publisher`` override the defaults (the manifest's)."""
+    ``spans`` the domains' coverage (:func:`coverage`), ``modified`` the build time; the
+    national facts (languages, country, publisher, licence, titles) are the profile's;
+    ``license`` and ``publisher`` override the profile's (the manifest's)."""
+    profile = profile or default()
+    languages = profile.languages
+    facts = profile.data
+    deed = license or facts["licence"]
+    country = facts["country"]
+    places = [country["authority"], *([country["wikidata"]] if "wikidata" in country else [])]
+    west, south, east, north = facts["spatial"]["bbox"]
+    corners = [(west, south), (east, south), (east, north), (west, north), (west, south)]
+    bbox = "POLYGON(({}))".format(",".join(f"{x:g} {y:g}" for x, y in corners))
+    centroid = "POINT({:g} {:g})".format(*facts["spatial"]["centre"])
+    parts = domains(profile)
     out: list[ox.Triple] = []
 
     def n(iri: str) -> ox.NamedNode:
@@ -334,14 +224,20 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
         for c in classes:
             add(s, RDF_TYPE, n(c))
 
-    def texts(s: ox.NamedNode, p: str, text: Text) -> None:
-        for lang in LANGUAGES:
+    def texts(s: ox.NamedNode, p: str, text: Mapping[str, str]) -> None:
+        for lang in languages:
             add(s, p, ox.Literal(text[lang], language=lang))
 
-    def keywords(s: ox.NamedNode, words: Mapping[str, tuple[str, ...]]) -> None:
-        for lang in LANGUAGES:
+    def words(key: str, **fields: str) -> Text:
+        return {lang: message(key, lang, **fields) for lang in languages}
+
+    def keywords(s: ox.NamedNode, words: Mapping[str, Sequence[str]]) -> None:
+        for lang in languages:
             for word in words[lang]:
                 add(s, DCAT + "keyword", ox.Literal(word, language=lang))
+
+    def language(lang: str) -> ox.NamedNode:
+        return n(f"{EU}language/{message('catalogue.eu_language', lang)}")
 
     def typed(value: Any, datatype: str) -> ox.Literal:
         return ox.Literal(str(value), datatype=n(XSD + datatype))
@@ -354,21 +250,21 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
     ldes = n(uris.ldes)
     agent = n(f"{uris.catalog}#publisher")
     contact = n(f"{uris.catalog}#contact")
-    license_ = n(licence(license))
+    license_ = n(licence(deed))
     a(cat, DCAT + "Catalog")
-    texts(cat, DCTERMS + "title", CATALOG_TITLE)
-    texts(cat, DCTERMS + "description", CATALOG_DESCRIPTION)
+    texts(cat, DCTERMS + "title", facts["title"])
+    texts(cat, DCTERMS + "description", facts["description"])
     add(cat, DCTERMS + "publisher", agent)
     add(cat, DCTERMS + "license", license_)
     add(cat, FOAF + "homepage", home)
     add(cat, DCAT + "themeTaxonomy", n(DATA_THEME))
-    for lang in LANGUAGES:
-        add(cat, DCTERMS + "language", n(LANGUAGE_CODES[lang]))
-    add(cat, DCTERMS + "spatial", n(KYRGYZSTAN[0]))
+    for lang in languages:
+        add(cat, DCTERMS + "language", language(lang))
+    add(cat, DCTERMS + "spatial", n(places[0]))
     if modified:
         add(cat, DCTERMS + "modified", typed(modified, "dateTime"))
     add(cat, DCAT + "dataset", whole)
-    for d in DOMAINS:
+    for d in parts:
         add(cat, DCAT + "dataset", n(domain_iri(uris, d.key)))
     add(cat, DCAT + "service", sparql)
     add(cat, DCAT + "service", ldes)
@@ -378,41 +274,41 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
     if publisher:
         add(agent, FOAF + "name", ox.Literal(publisher, language="en"))
     else:
-        for lang in LANGUAGES:
-            add(agent, FOAF + "name", ox.Literal(PUBLISHER_NAMES[lang], language=lang))
+        texts(agent, FOAF + "name", facts["publisher"]["names"])
     add(agent, DCTERMS + "type", n(NATIONAL_AUTHORITY))
     a(contact, VCARD + "Organization", VCARD + "Kind")
-    for lang in LANGUAGES:
-        add(contact, VCARD + "fn", ox.Literal(CONTACT_NAME[lang], language=lang))
+    texts(contact, VCARD + "fn", facts["catalogue"].get("contact") or facts["publisher"]["names"])
     add(contact, VCARD + "hasURL", home)
+    if "email" in facts["publisher"]:
+        add(contact, VCARD + "hasEmail", n(f"mailto:{facts['publisher']['email']}"))
     a(license_, DCTERMS + "LicenseDocument")
     add(license_, DCTERMS + "type", n(ATTRIBUTION))
-    if license_.value != (license or LICENSE):
-        add(license_, RDFS + "seeAlso", n(license or LICENSE))
+    if license_.value != deed:
+        add(license_, RDFS + "seeAlso", n(deed))
     a(home, FOAF + "Document")
-    themes = sorted({t for d in DOMAINS for t in d.themes})
-    for scheme, labels in EXTERNAL_SCHEMES.items():
+    themes = sorted({t for d in parts for t in d.themes})
+    for scheme, key in EXTERNAL_SCHEMES.items():
         a(n(scheme), SKOS + "ConceptScheme")
-        texts(n(scheme), DCTERMS + "title", labels)
-        texts(n(scheme), SKOS + "prefLabel", labels)
+        texts(n(scheme), DCTERMS + "title", words(key))
+        texts(n(scheme), SKOS + "prefLabel", words(key))
     for iri in EXTERNAL_CONCEPTS:
         # labelled, coded and placed in their scheme as the code lists of our own are
         # (shapes/concepts.ttl), so that the release's every skos:Concept conforms
-        scheme, notation, labels = EXTERNAL_CONCEPTS[iri]
+        scheme, notation, key = EXTERNAL_CONCEPTS[iri]
         a(n(iri), SKOS + "Concept")
-        texts(n(iri), SKOS + "prefLabel", labels)
+        texts(n(iri), SKOS + "prefLabel", words(key))
         add(n(iri), SKOS + "notation", ox.Literal(notation))
         add(n(iri), SKOS + "inScheme", n(scheme))
-    for place in KYRGYZSTAN:
+    for place in places:
         a(n(place), DCTERMS + "Location")
-        add(n(place), DCAT + "bbox", ox.Literal(KYRGYZSTAN_BBOX, datatype=n(WKT)))
-        add(n(place), DCAT + "centroid", ox.Literal(KYRGYZSTAN_CENTROID, datatype=n(WKT)))
-    for lang in LANGUAGES:
-        a(n(LANGUAGE_CODES[lang]), DCTERMS + "LinguisticSystem")
+        add(n(place), DCAT + "bbox", ox.Literal(bbox, datatype=n(WKT)))
+        add(n(place), DCAT + "centroid", ox.Literal(centroid, datatype=n(WKT)))
+    for lang in languages:
+        a(language(lang), DCTERMS + "LinguisticSystem")
     a(n(PUBLIC), DCTERMS + "RightsStatement")
     for standard in (SPARQL_PROTOCOL, LDES_SPECIFICATION, CSVW):
         a(n(standard), DCTERMS + "Standard")
-    for frequency in sorted({"ANNUAL_2"} | {d.frequency for d in DOMAINS}):
+    for frequency in sorted({"ANNUAL_2"} | {d.frequency for d in parts}):
         a(n(FREQUENCY + frequency), DCTERMS + "Frequency")
     media = {IANA + dumps.GZIP}
     for suffix, (media_type, file_type) in FILE_FORMATS.items():
@@ -422,7 +318,8 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
     for iri in sorted(media):
         a(n(iri), DCTERMS + "MediaType")
 
-    def service(s: ox.NamedNode, title: Text, description: Text, standard: str) -> None:
+    def service(s: ox.NamedNode, title: Mapping[str, str], description: Mapping[str, str],
+                standard: str) -> None:
         a(s, DCAT + "DataService")
         texts(s, DCTERMS + "title", title)
         texts(s, DCTERMS + "description", description)
@@ -435,10 +332,12 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
         add(s, DCTERMS + "publisher", agent)
         add(s, DCAT + "contactPoint", contact)
         add(s, DCAT + "theme", n(f"{DATA_THEME}/EDUC"))
-        keywords(s, WHOLE_KEYWORDS)
+        keywords(s, facts["keywords"])
 
-    service(sparql, SPARQL_TITLE, SPARQL_DESCRIPTION, SPARQL_PROTOCOL)
-    service(ldes, LDES_TITLE, LDES_DESCRIPTION, LDES_SPECIFICATION)
+    service(sparql, words("catalogue.sparql_title"), words("catalogue.sparql_description"),
+            SPARQL_PROTOCOL)
+    service(ldes, words("catalogue.ldes_title"), words("catalogue.ldes_description"),
+            LDES_SPECIFICATION)
 
     def dataset(ds: ox.NamedNode, frequency: str, span: tuple[str, str] | None, period: str,
                 themes: Sequence[str]) -> None:
@@ -448,12 +347,12 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
         add(ds, DCTERMS + "accrualPeriodicity", n(FREQUENCY + frequency))
         # the term the catalogue first published (DCAT has none of that name): kept for its readers
         add(ds, DCAT + "accrualPeriodicity", n(FREQUENCY + frequency))
-        for place in KYRGYZSTAN:
+        for place in places:
             add(ds, DCTERMS + "spatial", n(place))
         add(ds, DCAT + "contactPoint", contact)
         add(ds, DCTERMS + "accessRights", n(PUBLIC))
-        for lang in LANGUAGES:
-            add(ds, DCTERMS + "language", n(LANGUAGE_CODES[lang]))
+        for lang in languages:
+            add(ds, DCTERMS + "language", language(lang))
         for theme in themes:
             add(ds, DCAT + "theme", n(f"{DATA_THEME}/{theme}"))
         if span:
@@ -463,7 +362,7 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
             add(node, DCAT + "startDate", typed(span[0], "date"))
             add(node, DCAT + "endDate", typed(span[1], "date"))
 
-    def distribution(ds: ox.NamedNode, file: str, title: Text) -> None:
+    def distribution(ds: ox.NamedNode, file: str, title: Mapping[str, str]) -> None:
         if file not in files:
             return
         suffix = next(s for s in FILE_FORMATS if file.endswith(s))
@@ -472,9 +371,9 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
         add(ds, DCAT + "distribution", dist)
         a(dist, DCAT + "Distribution")
         add(dist, DCTERMS + "title", ox.Literal(file))
-        for lang in LANGUAGES:
-            add(dist, DCTERMS + "description",
-                ox.Literal(FILE_DESCRIPTION[suffix][lang].format(title=title[lang]), language=lang))
+        for lang in languages:
+            add(dist, DCTERMS + "description", ox.Literal(
+                message(FILE_DESCRIPTION[suffix], lang, title=title[lang]), language=lang))
         add(dist, DCAT + "downloadURL", n(uris.dump(file)))
         add(dist, DCAT + "accessURL", n(uris.dumps))
         add(dist, DCAT + "mediaType", n(IANA + media_type))
@@ -490,13 +389,14 @@ def triples(uris: Uris, files: Iterable[str], spans: Mapping[str, tuple[str, str
     whole_span = (min(s[0] for s in spans.values()), max(s[1] for s in spans.values())) \
         if spans else None
     dataset(whole, "ANNUAL_2", whole_span, "whole", themes)
-    texts(whole, DCTERMS + "title", WHOLE_TITLE)
-    texts(whole, DCTERMS + "description", WHOLE_DESCRIPTION)
-    keywords(whole, WHOLE_KEYWORDS)
+    whole_title = words("catalogue.whole_title")
+    texts(whole, DCTERMS + "title", whole_title)
+    texts(whole, DCTERMS + "description", words("catalogue.whole_description"))
+    keywords(whole, facts["keywords"])
     add(whole, DCAT + "landingPage", home)
     for file in (dumps.NQUADS_FILE, dumps.TRIG_FILE):
-        distribution(whole, file, WHOLE_TITLE)
-    for d in DOMAINS:
+        distribution(whole, file, whole_title)
+    for d in parts:
         ds = n(domain_iri(uris, d.key))
         add(whole, DCTERMS + "hasPart", ds)
         add(ds, DCTERMS + "isPartOf", whole)
@@ -536,10 +436,11 @@ def file_facts(uris: Uris, listing: Iterable[Mapping[str, Any]],
     return out
 
 
-def load(store: ox.Store, uris: Uris, modified: str) -> int:
+def load(store: ox.Store, uris: Uris, modified: str, profile: Profile | None = None) -> int:
     """Load the catalogue into ``{base}graph/catalog`` (the build, before the dumps are written,
     so that they hold it); the triples added."""
-    described = list(dict.fromkeys(triples(uris, planned_files(), coverage(store, uris), modified)))
+    described = list(dict.fromkeys(triples(uris, planned_files(profile), coverage(store, uris, profile),
+                                           modified, profile=profile)))
     graph = ox.NamedNode(uris.graph(GRAPH))
     store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in described)
     return len(described)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 import pyoxigraph as ox
 
+from emis_lod.profiles import Profile, default
 from emis_lod.uris import Uris
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -24,10 +24,9 @@ def normalise_label(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def vocabulary_files() -> list[Path]:
-    """The ontology and every code list, in a stable order."""
-    root = Path(str(resources.files("emis_lod.ontology")))
-    return sorted(root.glob("*.ttl")) + sorted((root / "concepts").glob("*.ttl"))
+def vocabulary_files(profile: Profile | None = None) -> list[Path]:
+    """The ontology and every code list of a profile (the default's), in a stable order."""
+    return (profile or default()).vocabulary_files
 
 
 class CodeLists:
@@ -38,7 +37,7 @@ class CodeLists:
         prefix = uris.scheme("")
         in_scheme: dict[str, str] = {}
         labels: list[tuple[str, str, str]] = []
-        for path in files or [p for p in vocabulary_files() if p.parent.name == "concepts"]:
+        for path in default().files("concepts") if files is None else files:
             for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=uris.concepts):
                 p, s, o = quad.predicate.value, quad.subject, quad.object
                 if p == f"{SKOS}inScheme" and o.value.startswith(prefix):

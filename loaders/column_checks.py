@@ -72,6 +72,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from emis_lod.namespaces import prefixes
+from emis_lod.profiles import Profile
 from emis_lod.uris import Uris
 
 from . import ntriples as nt
@@ -114,8 +115,10 @@ class ColumnChecks:
     only the decisions that no removal can undo.
     """
 
-    def __init__(self, mappings: Sequence[Mapping], mapped: dict[str, MappedTable], uris: Uris) -> None:
+    def __init__(self, mappings: Sequence[Mapping], mapped: dict[str, MappedTable], uris: Uris,
+                 profile: Profile | None = None) -> None:
         self.mappings, self.mapped, self.uris = list(mappings), mapped, uris
+        self.profile = profile
         self._decided: dict | None = None
         self.rounds = 0
 
@@ -123,7 +126,8 @@ class ColumnChecks:
         """Compiled constraint -> :class:`Decision`, for the constraints proven to find nothing."""
         if self._decided is None:
             try:
-                self._decided = _Checker(shapes, self.mappings, self.mapped, self.uris).run(list(compiled))
+                self._decided = _Checker(shapes, self.mappings, self.mapped, self.uris,
+                                         self.profile).run(list(compiled))
             except Exception as err:  # noqa: BLE001 - an optimisation: if it cannot run, every query runs
                 warnings.warn(f"SHACL constraints could not be decided on the columns ({err!r}); "
                               "every constraint is queried on the store", RuntimeWarning, stacklevel=2)
@@ -162,13 +166,14 @@ class Decided:
                 if (d := self.decisions.get(constraint_key(c))) is not None and (first or d.stable)}
 
 
-def decided(mappings: Sequence[Mapping], mapped: dict[str, MappedTable], uris: Uris) -> Decided:
+def decided(mappings: Sequence[Mapping], mapped: dict[str, MappedTable], uris: Uris,
+            profile: Profile | None = None) -> Decided:
     """Decide the constraints on the mapped columns (what :class:`ColumnChecks` decides), to be
     run in a worker process (loaders/worker.py) before the store is loaded."""
     from .validate import compiled_shapes
 
-    shapes, compiled = compiled_shapes(uris)
-    decisions = ColumnChecks(mappings, mapped, uris).decide(shapes, compiled) if ENABLED else {}
+    shapes, compiled = compiled_shapes(uris, profile)
+    decisions = ColumnChecks(mappings, mapped, uris, profile).decide(shapes, compiled) if ENABLED else {}
     return Decided({constraint_key(c): d for c, d in decisions.items()})
 
 
@@ -245,10 +250,10 @@ class _Producer:
 class _Vocabulary:
     """The vocabulary graph as the build loads it (same files, base and loader)."""
 
-    def __init__(self, uris: Uris) -> None:
+    def __init__(self, uris: Uris, profile: Profile | None = None) -> None:
         store = ox.Store()
         graph = ox.NamedNode(uris.graph("ontology"))
-        for path in vocabulary_files():
+        for path in vocabulary_files(profile):
             store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=uris.concepts,
                             to_graph=graph)
         self.by_pred: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -419,11 +424,11 @@ class _Focus:
 
 class _Checker:
     def __init__(self, shapes: rdflib.Graph, mappings: list[Mapping], mapped: dict[str, MappedTable],
-                 uris: Uris) -> None:
+                 uris: Uris, profile: Profile | None = None) -> None:
         self.g, self.mappings, self.mapped, self.uris = shapes, mappings, mapped, uris
         self.id_base = uris.base + "id/"
         self.prefixes = prefixes(uris)
-        self.vocab = _Vocabulary(uris)
+        self.vocab = _Vocabulary(uris, profile)
         self.resources: list[_Resource] = []
         self.producers: list[_Producer] = []
         self.opaque = False      # a mapping writes rdf:type or rdfs:subClassOf itself

@@ -36,11 +36,11 @@ import pyoxigraph as ox
 
 from emis_lod.formats import NQUADS, RESULTS_CSV, TRIG
 from emis_lod.namespaces import prefixes
+from emis_lod.profiles import Profile, default
 from emis_lod.uris import Uris
 
 from . import whole_dumps
 from .errors import BuildError
-from .mapping_spec import bundled_mapping_dir
 from .sorted_csv import sort_rows, store_order
 
 DUMPS = "dumps"
@@ -60,9 +60,10 @@ class Column:
     property: str | None
 
 
-def table_queries() -> list[Path]:
-    """The SELECT queries whose answers are published as CSV (``mappings/dumps/*.rq``)."""
-    return sorted((bundled_mapping_dir() / "dumps").glob("*.rq"))
+def table_queries(profile: Profile | None = None) -> list[Path]:
+    """The SELECT queries whose answers are published as CSV (``dumps:`` of the profile,
+    ``mappings/dumps/*.rq`` and the profile's own)."""
+    return (profile or default()).files("dumps")
 
 
 def columns(query: str) -> list[Column]:
@@ -209,7 +210,7 @@ def dump_members(release_dir: Path, uris: Uris) -> whole_dumps.DumpMembers:
 
 
 def start(release_dir: Path, uris: Uris, members: whole_dumps.DumpMembers,
-          store: ox.Store | None = None) -> whole_dumps.Pending:
+          store: ox.Store | None = None, profile: Profile | None = None) -> whole_dumps.Pending:
     """Begin the whole-dataset dumps from the tables' ``members`` (see :mod:`.whole_dumps`):
     called once validation has taken out what it rejects (and the members it touched are
     being written again). With the ``store``, the CSV tables that read only the tables'
@@ -220,7 +221,7 @@ def start(release_dir: Path, uris: Uris, members: whole_dumps.DumpMembers,
     out_dir.mkdir()
     graphs = members.graphs
     queries = () if store is None else tuple(
-        q for q in table_queries() if reads_only(q.read_text(encoding="utf-8"), graphs, uris))
+        q for q in table_queries(profile) if reads_only(q.read_text(encoding="utf-8"), graphs, uris))
     early = None
     if store is not None and queries:
         snapshot = Path(release_dir) / "snapshot"
@@ -231,12 +232,13 @@ def start(release_dir: Path, uris: Uris, members: whole_dumps.DumpMembers,
 
 
 def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str, int],
-                pending: whole_dumps.Pending | None = None) -> list[dict[str, Any]]:
+                pending: whole_dumps.Pending | None = None,
+                profile: Profile | None = None) -> list[dict[str, Any]]:
     """Write every dump of a release; the manifest's list: file, bytes, sha256, media type.
 
     ``counts`` are the store's triples per graph; ``pending`` the whole-dataset dumps begun by
     :func:`start` (without it, they are written from the store alone)."""
-    pending = pending or start(release_dir, uris, dump_members(release_dir, uris))
+    pending = pending or start(release_dir, uris, dump_members(release_dir, uris), profile=profile)
     out_dir = Path(release_dir) / DUMPS
     pre = prefixes(uris)
     early = pending.early.queries if pending.early else ()
@@ -245,7 +247,7 @@ def write_dumps(store: ox.Store, release_dir: Path, uris: Uris, counts: dict[str
         # threads while this one ends the whole-dataset dumps
         with ThreadPoolExecutor(2) as pool:
             tables = [pool.submit(csv_table, store, query_path, out_dir, uris, pre)
-                      for query_path in table_queries() if query_path not in early]
+                      for query_path in table_queries(profile) if query_path not in early]
             try:
                 pending.finish(store, counts, Path(release_dir))
             except BaseException:

@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 import pyoxigraph as ox
 
+from emis_lod.messages import message
 from emis_lod.namespaces import prefixes
+from emis_lod.profiles import Profile, default
 from emis_lod.uris import Uris
 
 from .errors import BuildError
-from .mapping_spec import bundled_mapping_dir
 from .memory import return_free_pages
 from .ntriples import RDF_TYPE, XSD, iri, literal, path_segment
 
@@ -36,16 +37,10 @@ LEVELS = ("school", "district", "region")
 QUERY_THREADS = 2
 BREAKDOWN = ".by-subject-grade"
 
-# The two data sets: (key of /id/cube/{key}, structure, labels ky/ru/en).
+# The two data sets: key of /id/cube/{key} -> (structure, the message of its label).
 DATASETS = {
-    "indicators": ("IndicatorStructure", {
-        "ky": "Мектептер, райондор жана облустар боюнча көрсөткүчтөр",
-        "ru": "Показатели по школам, районам и областям",
-        "en": "Indicators by school, district and region"}),
-    "textbooks-by-subject-grade": ("SubjectGradeStructure", {
-        "ky": "Окуу китептер менен камсыздоо: предмет жана класс боюнча",
-        "ru": "Обеспеченность учебниками по предметам и классам",
-        "en": "Textbook provision by subject and grade"}),
+    "indicators": ("IndicatorStructure", "cube.indicators"),
+    "textbooks-by-subject-grade": ("SubjectGradeStructure", "cube.textbooks_by_subject_grade"),
 }
 
 
@@ -57,11 +52,12 @@ class Indicator:
     unit: str
 
 
-def indicator_dir() -> Path:
-    return bundled_mapping_dir() / "indicators"
+def indicator_files(profile: Profile | None = None) -> dict[str, Path]:
+    """File name -> path of the profile's indicator queries (``indicators:`` of profile.yaml)."""
+    return {p.name: p for p in (profile or default()).files("indicators")}
 
 
-def definitions(store: ox.Store, uris: Uris) -> list[Indicator]:
+def definitions(store: ox.Store, uris: Uris, profile: Profile | None = None) -> list[Indicator]:
     """The indicators the ontology defines, each with its query checked to exist."""
     found = [Indicator(r["i"].value, r["n"].value, int(r["d"].value), r["u"].value)
              for r in _select(store, uris, """
@@ -69,14 +65,16 @@ def definitions(store: ox.Store, uris: Uris) -> list[Indicator]:
           ?i a emis:Indicator ; skos:notation ?n ; emis:decimals ?d ; emis:unit ?u }
         ORDER BY ?n""")]
     known = {i.notation for i in found}
-    for path in indicator_dir().glob("*.rq"):
+    files = indicator_files(profile)
+    for path in files.values():
         if path.name.split(".")[0] not in known:
             raise BuildError(f"{path}: no indicator with skos:notation '{path.name.split('.')[0]}' in "
                              f"ontology/concepts/indicators.ttl; define it there or rename the query")
     for ind in found:
-        if not any((indicator_dir() / f"{ind.notation}{s}.rq").is_file() for s in ("", BREAKDOWN)):
-            raise BuildError(f"indicator '{ind.notation}' has no query {indicator_dir()}/"
-                             f"{ind.notation}.rq; add one (see the README there)")
+        if not any(f"{ind.notation}{s}.rq" in files for s in ("", BREAKDOWN)):
+            raise BuildError(f"indicator '{ind.notation}' has no query {ind.notation}.rq in the "
+                             f"profile's indicator directories; add one (see "
+                             f"mappings/indicators/README.md)")
     return found
 
 
@@ -170,13 +168,14 @@ def _areas(store: ox.Store, uris: Uris) -> pd.DataFrame:
     return pd.DataFrame({name: _decoded(answer[name])[0] for name in answer.columns})
 
 
-def observations(store: ox.Store, uris: Uris) -> pd.DataFrame:
+def observations(store: ox.Store, uris: Uris, profile: Profile | None = None) -> pd.DataFrame:
     """Every observation: indicator, dataset, level, area, period, [subject, grade], numerator,
     denominator, schools, value (a Decimal string)."""
     areas = _areas(store, uris)
-    found = definitions(store, uris)
+    found = definitions(store, uris, profile)
+    files = indicator_files(profile)
     queries = [(ind, suffix) for ind in found for suffix in ("", BREAKDOWN)
-               if (indicator_dir() / f"{ind.notation}{suffix}.rq").is_file()]
+               if f"{ind.notation}{suffix}.rq" in files]
     last = {ind.iri: i for i, (ind, _) in enumerate(queries)}
     frames: list[pd.DataFrame] = []
     rows: dict[str, pd.DataFrame] = {}
@@ -184,7 +183,7 @@ def observations(store: ox.Store, uris: Uris) -> pd.DataFrame:
     # is summed as soon as its answers are in (its school rows are then let go)
     with ThreadPoolExecutor(QUERY_THREADS) as pool:
         answers = pool.map(lambda q: _school_rows(
-            store, uris, indicator_dir() / f"{q[0].notation}{q[1]}.rq", breakdown=bool(q[1])), queries)
+            store, uris, files[f"{q[0].notation}{q[1]}.rq"], breakdown=bool(q[1])), queries)
         for i, ((ind, suffix), answer) in enumerate(zip(queries, answers, strict=True)):
             rows[suffix] = answer
             if last[ind.iri] == i:
@@ -254,17 +253,19 @@ def _number(values: pd.Series) -> pd.Series:
     return text.where(text.notna(), None)
 
 
-def write_ntriples(frame: pd.DataFrame, uris: Uris, path: Path) -> int:
-    """The observations and their data sets as N-Triples; how many observations."""
+def write_ntriples(frame: pd.DataFrame, uris: Uris, path: Path,
+                   languages: tuple[str, ...] | None = None) -> int:
+    """The observations and their data sets (labelled in ``languages``, the profile's) as
+    N-Triples; how many observations."""
     vocab = uris.vocab
     with open(path, "w", encoding="utf-8") as out:
-        for key, (structure, labels) in DATASETS.items():
+        for key, (structure, label) in DATASETS.items():
             ds = f"<{uris.id('cube', key)}>"
             out.write(f"{ds} {RDF_TYPE} <{vocab}IndicatorDataSet> .\n"
                       f"{ds} {RDF_TYPE} <{QB}DataSet> .\n"
                       f"{ds} <{QB}structure> <{vocab}{structure}> .\n")
-            for lang, text in labels.items():
-                out.write(f'{ds} <{RDFS}label> "{text}"@{lang} .\n')
+            for lang in languages or default().languages:
+                out.write(f'{ds} <{RDFS}label> {ox.Literal(message(label, lang), language=lang)} .\n')
         if frame.empty:
             return 0
         area_key = frame["area"].str.rsplit("/", n=1).str[-1]

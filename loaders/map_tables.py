@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from emis_lod.namespaces import prefixes
+from emis_lod.profiles import Profile
 from emis_lod.uris import Uris
 
 from .codelists import CodeLists
@@ -63,11 +64,12 @@ def map_one(mapping: Mapping, path: Path, uris: Uris, codes: CodeLists, nt_dir: 
     return described, table, reading
 
 
-def decide_columns(mappings: list[Mapping], mapped: dict[str, MappedTable], uris: Uris) -> Decided:
+def decide_columns(mappings: list[Mapping], mapped: dict[str, MappedTable], uris: Uris,
+                   profile: Profile | None = None) -> Decided:
     """In a worker: the constraints the mapped columns decide (loaders/column_checks.py), with
     the subjects read from the files map_one wrote."""
     return decided(mappings, {name: replace(t, subjects=t.subject_rows(), subjects_file=None)
-                              for name, t in mapped.items()}, uris)
+                              for name, t in mapped.items()}, uris, profile)
 
 
 def map_tables(mappings: list[Mapping], paths: dict[str, Path], uris: Uris, codes: CodeLists,

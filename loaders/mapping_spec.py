@@ -226,21 +226,62 @@ def _check_names(m: Mapping) -> None:
 
 
 def load_mapping(path: Path) -> Mapping:
+    return parse_mapping(_read(Path(path), ()), str(path))
+
+
+def _read(path: Path, seen: tuple[Path, ...]) -> Any:
+    """A mapping file's YAML, merged over the file it ``extends`` (a path relative to it)."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise BuildError(f"{path}: not valid YAML: {err}") from None
-    return parse_mapping(data, str(path))
+    except OSError as err:
+        raise BuildError(f"{seen[-1] if seen else path}: cannot read {path}: {err.strerror}") from None
+    if not isinstance(data, dict) or "extends" not in data:
+        return data
+    base = (path.parent / str(data.pop("extends"))).resolve()
+    if base in seen or base == path.resolve():
+        raise BuildError(f"{path}: extends: {base} extends this file again (a cycle)")
+    return merged(_read(base, (*seen, path.resolve())), data)
+
+
+def merged(base: Any, over: Any) -> Any:
+    """``over`` deep-merged into ``base``: mappings key by key, anything else (lists too)
+    replaced, and a key set to null removed. How a country's mapping changes the headers,
+    patterns or bounds of a table it shares with the platform."""
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merged(base.get(key), value)
+    return out
 
 
 def bundled_mapping_dir() -> Path:
     return Path(str(resources.files("emis_lod.mappings")))
 
 
-def load_mappings(directory: Path | None = None) -> list[Mapping]:
-    """All mappings of a directory, ordered so that referenced tables come first."""
-    directory = directory or bundled_mapping_dir()
-    mappings = {m.table: m for m in (load_mapping(p) for p in sorted(Path(directory).glob("*.yaml")))}
+def load_mappings(directory: Path | None = None, files: list[Path] | None = None) -> list[Mapping]:
+    """The mappings of ``files`` (a profile's, :meth:`Profile.files`), or of every YAML file of a
+    directory (the default profile's when neither is given), ordered so that referenced tables
+    come first."""
+    if files is None:
+        if directory is None:
+            from emis_lod.profiles import default
+
+            files = default().files("mappings")
+        else:
+            files = sorted(Path(directory).glob("*.yaml"))
+    where = directory or (Path(files[0]).parent if files else Path("."))
+    mappings: dict[str, Mapping] = {}
+    for m in (load_mapping(p) for p in files):
+        if m.table in mappings:
+            raise BuildError(f"{m.path}: table '{m.table}' is mapped by {mappings[m.table].path} too; "
+                             f"a table has one mapping (a profile replaces one by its file name)")
+        mappings[m.table] = m
     ordered: list[Mapping] = []
     visiting: set[str] = set()
 
@@ -248,7 +289,7 @@ def load_mappings(directory: Path | None = None) -> list[Mapping]:
         if any(m.table == name for m in ordered):
             return
         if name not in mappings:
-            raise BuildError(f"{via} references table '{name}', which has no mapping in {directory}")
+            raise BuildError(f"{via} references table '{name}', which has no mapping in {where}")
         if name in visiting:
             raise BuildError(f"{mappings[name].path}: references form a cycle through '{name}'")
         visiting.add(name)
@@ -258,5 +299,5 @@ def load_mappings(directory: Path | None = None) -> list[Mapping]:
         ordered.append(mappings[name])
 
     for name in sorted(mappings):
-        visit(name, str(directory))
+        visit(name, str(where))
     return ordered

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from emis_lod.messages import message
+from emis_lod.profiles import default
 from emis_lod.uris import Uris, encode_key
 
 from .codelists import vocabulary_files
@@ -55,7 +57,6 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # The properties whose values are the periods a table reports on (fiscal and school years).
 PERIOD_PROPERTIES = ("fiscalYear", "schoolYear")
-RELEASE_NAMES = {"ky": "Релиз {}", "ru": "Выпуск данных {}", "en": "Release {}"}
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,9 @@ def file_iri(release_iri: str, file: SourceFile) -> str:
     return f"{release_iri}#file-{encode_key(file.name)}"
 
 
-def triples(rec: BuildRecord, uris: Uris) -> list[ox.Triple]:
-    """The provenance of a release as triples (no graph: :func:`load` puts them in one)."""
+def triples(rec: BuildRecord, uris: Uris, languages: Sequence[str] | None = None) -> list[ox.Triple]:
+    """The provenance of a release as triples (no graph: :func:`load` puts them in one); the
+    release is named in ``languages`` (the profile's; the default profile's)."""
     def n(iri: str) -> ox.NamedNode:
         return ox.NamedNode(iri)
 
@@ -222,9 +224,9 @@ def triples(rec: BuildRecord, uris: Uris) -> list[ox.Triple]:
            ox.Triple(software, a, n(PROV + "SoftwareAgent")),
            ox.Triple(software, n(SCHEMA + "name"), ox.Literal(SOFTWARE)),
            ox.Triple(software, n(SCHEMA + "softwareVersion"), ox.Literal(rec.software_version))]
-    out += [ox.Triple(release, n(SCHEMA + "name"), ox.Literal(name.format(rec.release),
-                                                              language=lang))
-            for lang, name in RELEASE_NAMES.items()]
+    out += [ox.Triple(release, n(SCHEMA + "name"), ox.Literal(
+        message("release.name", lang, release=rec.release), language=lang))
+        for lang in (languages or default().languages)]
     files: dict[str, SourceFile] = {}
     for g in rec.graphs:
         graph = n(g.graph)
@@ -271,9 +273,9 @@ def triples(rec: BuildRecord, uris: Uris) -> list[ox.Triple]:
     return out
 
 
-def load(store: ox.Store, uris: Uris, rec: BuildRecord) -> int:
+def load(store: ox.Store, uris: Uris, rec: BuildRecord, languages: Sequence[str] | None = None) -> int:
     """Bulk-load the provenance of ``rec`` into ``{base}graph/provenance``; the triples added."""
-    described = set(triples(rec, uris))
+    described = set(triples(rec, uris, languages))
     data = ox.serialize(described, format=ox.RdfFormat.N_TRIPLES) or b""
     store.bulk_load(input=data, format=ox.RdfFormat.N_TRIPLES,
                     to_graph=ox.NamedNode(uris.graph(GRAPH)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -13,6 +12,7 @@ import rdflib
 from rdflib.namespace import XSD
 
 from emis_lod.namespaces import SH
+from emis_lod.profiles import Profile, default
 from emis_lod.uris import Uris
 
 if TYPE_CHECKING:
@@ -21,14 +21,15 @@ if TYPE_CHECKING:
 VIOLATION = "http://www.w3.org/ns/shacl#Violation"
 
 
-def shape_files() -> list[Path]:
-    return sorted(Path(str(resources.files("emis_lod.shapes"))).glob("*.ttl"))
+def shape_files(profile: Profile | None = None) -> list[Path]:
+    """The shapes of a profile (``shapes:`` of profile.yaml; the default profile's)."""
+    return (profile or default()).files("shapes")
 
 
-def load_shapes(uris: Uris) -> rdflib.Graph:
+def load_shapes(uris: Uris, profile: Profile | None = None) -> rdflib.Graph:
     """The shapes graph; its relative IRIs resolve against ``{base}def/`` like the ontology."""
     graph = rdflib.Graph()
-    for path in shape_files():
+    for path in shape_files(profile):
         graph.parse(path, format="turtle", publicID=uris.concepts)
     # sh:namespace is a literal, so Turtle leaves a relative one ("emis#") alone: resolve it
     # like every other IRI of the file.
@@ -49,14 +50,15 @@ AFTER_REMOVAL = {f"http://www.w3.org/ns/shacl#{c}ConstraintComponent" for c in (
 _COMPILED: dict[tuple, tuple[rdflib.Graph, list]] = {}
 
 
-def compiled_shapes(uris: Uris) -> tuple[rdflib.Graph, list]:
+def compiled_shapes(uris: Uris, profile: Profile | None = None) -> tuple[rdflib.Graph, list]:
     """The shapes graph and its compiled constraints, compiled once per base URI and shape
     files (the same constraint objects in every validation round of a build). Read-only."""
     from . import shacl
 
-    key = (uris.base, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in shape_files()))
+    key = (uris.base, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                            for p in shape_files(profile)))
     if key not in _COMPILED:
-        shapes = load_shapes(uris)
+        shapes = load_shapes(uris, profile)
         _COMPILED.clear()
         _COMPILED[key] = (shapes, shacl.compile_shapes(shapes))
     return _COMPILED[key]
@@ -64,7 +66,7 @@ def compiled_shapes(uris: Uris) -> tuple[rdflib.Graph, list]:
 
 def validate(store: ox.Store, uris: Uris, engine: str = "sparql",
              only: Callable[[Any], bool] | None = None,
-             columns: ColumnChecks | Decided | None = None) -> list:
+             columns: ColumnChecks | Decided | None = None, profile: Profile | None = None) -> list:
     """Violations of the shapes in the store's data (all graphs, as one union).
 
     ``only`` picks which compiled constraints run (SPARQL engine only; pySHACL, the
@@ -76,14 +78,14 @@ def validate(store: ox.Store, uris: Uris, engine: str = "sparql",
     from . import shacl
 
     if engine == "sparql":
-        shapes, compiled = compiled_shapes(uris)
+        shapes, compiled = compiled_shapes(uris, profile)
         todo = [c for c in compiled if only is None or only(c)]
         if columns is not None:
             skip = columns.skip(shapes, compiled)
             todo = [c for c in todo if c not in skip]
         return shacl.run_compiled(store, todo, union=True)
     if engine == "pyshacl":
-        shapes = load_shapes(uris)
+        shapes = load_shapes(uris, profile)
         triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                               use_default_graph_as_union=True)
         assert isinstance(triples, ox.QueryTriples)

@@ -21,6 +21,7 @@ import pytest
 from emis_lod.loaders import dumps, indicators, releases
 from emis_lod.loaders.errors import BuildError
 from emis_lod.loaders.mapping_spec import bundled_mapping_dir
+from emis_lod.profiles import default
 from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
 
@@ -64,7 +65,8 @@ def test_every_kept_text_has_a_current_query() -> None:
 @pytest.mark.parametrize("name", REWRITTEN)
 def test_rewritten_query_answers_as_before(store, name: str, tmp_path: Path) -> None:
     old = answer(store, (BEFORE / name).read_text(encoding="utf-8"))
-    new = answer(store, (bundled_mapping_dir() / name).read_text(encoding="utf-8"))
+    new = answer(store, default().query_text((bundled_mapping_dir() / name).read_text(encoding="utf-8"),
+                                             URIS))
     assert type(old) is type(new)
     if name.startswith("dumps/"):
         # the same CSV bytes as the dump writer publishes them: the same rows in the same
@@ -93,7 +95,7 @@ def read_solutions(store: ox.Store, path: Path, breakdown: bool) -> pd.DataFrame
                         + (["subject", "grade"] if breakdown else []))
 
 
-@pytest.mark.parametrize("path", sorted(indicators.indicator_dir().glob("*.rq")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(indicators.indicator_files().values()), ids=lambda p: p.stem)
 def test_engine_reads_the_same_rows_as_solution_by_solution(store, path: Path) -> None:
     breakdown = path.name.endswith(indicators.BREAKDOWN + ".rq")
     read = indicators._school_rows(store, URIS, path, breakdown)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from .crosswalks import write_crosswalks
 from .domains import domain_tables
 from .faults import DOMAIN_FAULT_KINDS
 from .geography import load_geography
@@ -35,7 +36,7 @@ from .schools import SCHOOL_TYPES, build_schools
 from .writer import write_districts, write_manifest, write_regions, write_schools, write_table
 
 __all__ = ["DOMAIN_FAULT_KINDS", "FAULT_KINDS", "MANIFEST", "SCHOOL_TYPES", "GeneratedSet",
-           "InvalidRow", "generate"]
+           "InvalidRow", "generate", "write_crosswalks"]
 
 
 def generate(out: Path, schools: int = 300, seed: int = 2026) -> GeneratedSet:

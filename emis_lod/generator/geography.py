@@ -7,7 +7,7 @@ import random
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import yaml
 
@@ -114,9 +114,15 @@ def _check(geo: Geography) -> None:
                                  f"and a positive weight")
 
 
-@lru_cache(maxsize=1)
-def load_geography() -> Geography:
-    text = resources.files("emis_lod.generator").joinpath("geography.yaml").read_text("utf-8")
+@lru_cache(maxsize=4)
+def load_geography(path: Path | None = None) -> Geography:
+    """The geography of a profile (``geography:`` of its profile.yaml; the default profile's
+    when none is given)."""
+    if path is None:
+        from emis_lod.profiles import default
+
+        path = default().geography
+    text = Path(path).read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     regions = []
     for r in data["regions"]:
