@@ -138,11 +138,13 @@ def _decoded(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     return pd.Series(values, index=column.index), pd.Series(datatypes, index=column.index)
 
 
-def _school_rows(store: ox.Store, uris: Uris, path: Path, breakdown: bool) -> pd.DataFrame:
+def _school_rows(store: ox.Store, uris: Uris, path: Path, breakdown: bool,
+                 profile: Profile | None = None) -> pd.DataFrame:
     """One row per school (and period, subject, grade) with numerator and denominator."""
     names = ["school", "period", "period_type", "numerator", "denominator"] + \
         (["subject", "grade"] if breakdown else [])
-    answer = _answer(store, uris, path.read_text(encoding="utf-8"), str(path))
+    text = (profile or default()).query_text(path.read_text(encoding="utf-8"), uris)
+    answer = _answer(store, uris, text, str(path))
     unbound = pd.Series(pd.Categorical([""] * len(answer)), index=answer.index)
     school, _ = _decoded(answer.get("school", unbound))
     period, period_type = _decoded(answer.get("period", unbound))
@@ -183,7 +185,7 @@ def observations(store: ox.Store, uris: Uris, profile: Profile | None = None) ->
     # is summed as soon as its answers are in (its school rows are then let go)
     with ThreadPoolExecutor(QUERY_THREADS) as pool:
         answers = pool.map(lambda q: _school_rows(
-            store, uris, files[f"{q[0].notation}{q[1]}.rq"], breakdown=bool(q[1])), queries)
+            store, uris, files[f"{q[0].notation}{q[1]}.rq"], bool(q[1]), profile), queries)
         for i, ((ind, suffix), answer) in enumerate(zip(queries, answers, strict=True)):
             rows[suffix] = answer
             if last[ind.iri] == i:
