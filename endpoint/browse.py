@@ -362,14 +362,15 @@ def _thing_name(rel: Release, iri: str, lang: str) -> str:
 
 # ------------------------------------------------------------------ search
 
-# Cyrillic (Russian and Kyrgyz) to Latin; ң, ү, ө fall together with н, у, о as they do in
-# Windows-1251 exports, ж with the Kyrgyz Latin j, й and ы with i.
+# Cyrillic (Russian, Kyrgyz and Kazakh) to Latin; ң, ү, ө (and Kazakh ә, ғ, қ, ұ, һ) fall
+# together with н, у, о (а, г, к, у, х) as they do in Windows-1251 exports, ж with the Kyrgyz
+# Latin j, й and ы with i.
 CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "j", "з": "z",
     "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "ң": "n", "о": "o", "ө": "o",
     "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ү": "u", "ф": "f", "х": "h", "ц": "c",
     "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia",
-    "і": "i", "ї": "i", "є": "e", "ı": "i",
+    "і": "i", "ї": "i", "є": "e", "ı": "i", "ә": "a", "ғ": "g", "қ": "k", "ұ": "u", "һ": "h",
 }
 # Latin spellings of the same sounds, longest first: what each transliteration convention
 # writes is reduced to what CYRILLIC writes.

@@ -123,13 +123,19 @@ GENERIC = _canonical({
     "СОШ": SCHOOL, "ООШ": ("#basic", "#general", "#school"),
     "НОШ": ("#primary", "#general", "#school"), "НШ": ("#primary", "#school"),
     "СШ": ("#secondary", "#school"), "УВК": ("#complex",), "ШГ": ("#school", "#gymnasium"),
+    # and Kazakh: жалпы білім беретін мектеп, орта мектеп, негізгі орта мектеп, бастауыш мектеп
+    "ЖББМ": SCHOOL, "ЖОБМ": SCHOOL, "ОМ": ("#secondary", "#school"),
+    "НОМ": ("#basic", "#school"), "БМ": ("#primary", "#school"), "ОСШ": SCHOOL,
     # school, in each language
     "школа": ("#school",), "школы": ("#school",), "шк": ("#school",), "мектеп": ("#school",),
     "мектеби": ("#school",), "мектебинин": ("#school",), "school": ("#school",),
+    "мектебі": ("#school",), "мектебінің": ("#school",),
     # its level
     "средняя": ("#secondary",), "орто": ("#secondary",), "secondary": ("#secondary",),
     "основная": ("#basic",), "негизги": ("#basic",), "basic": ("#basic",),
     "начальная": ("#primary",), "башталгыч": ("#primary",), "primary": ("#primary",),
+    "орта": ("#secondary",), "негізгі": ("#basic",), "бастауыш": ("#primary",),
+    "жалпы": ("#general",), "білім": (), "беретін": (), "беру": (),
     "elementary": ("#primary",), "общеобразовательная": ("#general",), "general": ("#general",),
     "гимназия": ("#gymnasium",), "gymnasium": ("#gymnasium",), "лицей": ("#lyceum",),
     "lyceum": ("#lyceum",), "комплекс": ("#complex",), "complex": ("#complex",),
@@ -138,11 +144,13 @@ GENERIC = _canonical({
     "district": ("#district",), "raion": ("#district",), "rayon": ("#district",),
     "raionu": ("#district",), "rayonu": ("#district",),
     "область": ("#region",), "области": ("#region",), "облусу": ("#region",),
+    "ауданы": ("#district",), "аудан": ("#district",), "облысы": ("#region",), "облыс": ("#region",),
     "облус": ("#region",), "region": ("#region",), "oblast": ("#region",),
     # words that carry nothing: "named after", settlement markers
     "им": (), "имени": (), "атындагы": (), "named": (), "after": (), "of": (), "the": (),
     "с": (), "село": (), "г": (), "город": (), "шаары": (), "шаар": (), "city": (), "пгт": (),
     "айыл": (), "айылы": (), "village": (), "town": (), "кыштагы": (),
+    "атындағы": (), "ауыл": (), "ауылы": (), "қаласы": (), "қала": (), "кенті": (),
 })
 NUMBER_SIGNS = {"no", "n", "nr", "nomer"}
 RAW_ABBREVIATIONS = ((re.compile(r"(?<!\w)р-н(?!\w)"), " район "),
