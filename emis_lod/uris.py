@@ -31,10 +31,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-# Resource types with /id/ URIs; the endpoint dereferences exactly these.
-TYPES = ("school", "region", "district", "enrolment", "finance", "textbook", "provision",
-         "staff", "training", "staff-summary", "building", "assessment", "finance-summary",
-         "provision-summary", "release", "observation", "cube")
+# The types of /id/ URIs that the platform mints itself (type -> class in ``emis:``): releases
+# (provenance.py) and the indicators' observations and data sets (indicators.py). Every other
+# type is read from data: the mappings' resource templates and the derived queries' IRIs
+# (loaders/resource_types.py); a release records its types and the endpoint dereferences those.
+PLATFORM_TYPES = {"release": "Release", "observation": "IndicatorObservation",
+                  "cube": "IndicatorDataSet"}
 
 ONTOLOGY_PATH = "def/emis"
 CONCEPT_PATH = "def/concept"

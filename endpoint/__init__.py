@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from flask import Flask, Response, current_app, g, request
 
 from emis_lod import __version__, profiles
 from emis_lod.loaders import releases
+from emis_lod.loaders.resource_types import ResourceType, from_manifest
 from emis_lod.namespaces import prefixes as platform_prefixes
 from emis_lod.profiles import Profile
 from emis_lod.settings import Settings
@@ -57,6 +58,12 @@ class Release:
     @property
     def id(self) -> str:
         return str(self.manifest.get("release", self.path.name))
+
+    @cached_property
+    def types(self) -> dict[str, ResourceType]:
+        """The types of its ``/id/{type}/...`` resources, as the build recorded them in the
+        manifest (loaders/resource_types.py): the endpoint dereferences and lists these."""
+        return from_manifest(self.manifest, self.uris)
 
 
 class ReleaseHolder:

@@ -1,6 +1,7 @@
 """Browse and search: ``/list/{type}`` and ``/search?q=``.
 
-- ``/list/{type}`` lists every thing of one of :data:`emis_lod.uris.TYPES`, a page at a time
+- ``/list/{type}`` lists every thing of one of the release's types (``Release.types``, as its
+  manifest records them: every type its mappings and derived queries mint), a page at a time
   (``?page=N``, 1-based; ``?size=M``, at most :data:`MAX_SIZE`), ordered by IRI so a page holds
   the same things in every language and format. Schools (and every type linked to a school)
   can be narrowed with ``?region=KG-C``, ``?district=KG-C-01`` and (for things of a school)
@@ -10,6 +11,9 @@
   ``first``/``previous``/``next``/``last``, compacted with the published context) or CSV (one
   row per member): suffix (``/list/school.csv``), then ``?format=``, then ``Accept``.
   ``Link`` headers carry ``rel="first"|"prev"|"next"|"last"`` and the alternates.
+- A type is listed by its class (:func:`list_types`): the types below have their filters and
+  link columns (:data:`LIST_TYPES`); any other, a table added by its mapping alone, is listed
+  under its class's label with no filter.
 - Staff posts and training records are not listable when the release was built with
   ``staff_publication = aggregates`` (they are not in the store then either); a list of staff
   posts shows their pseudonym (the key) and school, nothing else (``queries/list_members.rq``
@@ -41,7 +45,6 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from emis_lod import formats
 from emis_lod.formats import HTML, JSONLD, Format
-from emis_lod.uris import TYPES
 
 from . import Release, load_query, release, solutions
 from .documents import LANGUAGES, choose_language, pick_label, term_labels
@@ -62,13 +65,16 @@ XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 @dataclass(frozen=True)
 class ListType:
-    """A listable type: its class (in ``emis:``), the path from a member to its school (for
-    the region, district and school filters) and the links a row shows."""
+    """A listable type: its class (a local name in ``emis:``, or an IRI), the path from a member
+    to its school (for the region, district and school filters) and the links a row shows."""
 
     type: str
     cls: str
     school_path: str | None
     links: tuple[str, ...]
+
+    def class_iri(self, vocab: str) -> str:
+        return self.cls if ":" in self.cls else vocab + self.cls
 
 
 LIST_TYPES: dict[str, ListType] = {t.type: t for t in (
@@ -90,8 +96,17 @@ LIST_TYPES: dict[str, ListType] = {t.type: t for t in (
     ListType("observation", "IndicatorObservation", "emis:refArea", ()),
     ListType("cube", "IndicatorDataSet", None, ()),
 )}
-assert set(LIST_TYPES) == set(TYPES), "every type of the URI scheme is listable"
-PEOPLE_TYPES = ("staff", "training")  # not published with staff_publication = aggregates
+
+
+def list_types(rel: Release) -> dict[str, ListType]:
+    """Every type of the release as a list: those of :data:`LIST_TYPES` first (their filters and
+    links; the class the release gives the type), then the others under their class alone."""
+    types = rel.types
+    out = {name: ListType(name, types[name].cls, info.school_path, info.links)
+           for name, info in LIST_TYPES.items() if name in types}
+    out.update((name, ListType(name, made.cls, None, ())) for name, made in types.items()
+               if name not in out)
+    return out
 
 
 # ------------------------------------------------------------------ negotiation and paging
@@ -265,7 +280,9 @@ def respond(body: str | bytes, fmt: Format, paging: Paging, vary: str = "Accept"
 
 
 def _type_label(rel: Release, cls: str, lang: str) -> str:
-    return pick_label(term_labels(rel).get(rel.uris.vocab + cls), lang) or cls
+    """The label of a class (a local name in ``emis:`` or an IRI) in ``lang``, else its name."""
+    iri = cls if ":" in cls else rel.uris.vocab + cls
+    return pick_label(term_labels(rel).get(iri), lang) or iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 # ------------------------------------------------------------------ /list/{type}
@@ -310,17 +327,18 @@ def list_things(name: str) -> Response:
         raise
     fmt: Format = g.response_format
     rel = release()
-    info = LIST_TYPES.get(type_)
+    lists = list_types(rel)
+    info = lists.get(type_)
     if info is None:
         raise NotFound(f"there is no list of {type_!r}; the lists are: "
-                       + ", ".join(rel.uris.list(t) for t in TYPES))
-    if type_ in PEOPLE_TYPES and rel.manifest.get("staff_publication") == "aggregates":
+                       + ", ".join(rel.uris.list(t) for t in lists))
+    if rel.types[type_].describes_people and rel.manifest.get("staff_publication") == "aggregates":
         raise NotFound(f"release {rel.id} publishes staff as per-school aggregates only; see "
                        f"{rel.uris.list('staff-summary')}")
     page = _int_arg("page", 1, 1)
     size = _int_arg("size", DEFAULT_SIZE, 1, MAX_SIZE)
     patterns, params, things = _filters(rel, info)
-    cls = f"emis:{info.cls}"
+    cls = str(ox.NamedNode(info.class_iri(rel.uris.vocab)))
     filters = " ".join(patterns)
     total = int(next(iter(solutions(
         rel.store, Template(load_query("list_count")).substitute(cls=cls, filters=filters),
@@ -346,9 +364,9 @@ def list_things(name: str) -> Response:
         paging=paging, filters=params, filter_names=labels,
         pick=lambda names: pick_label(names, lang),
         title=_type_label(rel, info.cls, lang),
-        link_labels={link: _type_label(rel, LIST_TYPES[link].cls, lang) for link in info.links},
+        link_labels={link: _type_label(rel, lists[link].cls, lang) for link in info.links},
         alternates=[(f, paging.href(page, "." + f.suffix)) for f in LIST_FORMATS if f is not HTML],
-        types=[(t, _type_label(rel, LIST_TYPES[t].cls, lang)) for t in TYPES])
+        types=[(t, _type_label(rel, about.cls, lang)) for t, about in lists.items()])
     return respond(body, fmt, paging, vary="Accept, Accept-Language")
 
 

@@ -31,7 +31,7 @@ from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
-from emis_lod.uris import TYPES, Uris
+from emis_lod.uris import Uris
 
 from . import (
     Release,
@@ -84,10 +84,15 @@ class Resource:
         return out
 
 
+#: The types whose documents have a query of their own, ``queries/{type}.rq`` (a school's carries
+#: its latest figures, a building's its assessments, a release's its graphs); every other type is
+#: described by ``resource.rq``.
+OWN_QUERIES = frozenset({"school", "building", "release"})
+
+
 def document_query(type_: str) -> str:
-    """The CONSTRUCT behind ``/doc/{type}/...``: ``queries/{type}.rq`` when the type has its own
-    (a school's carries its latest figures, a building's its assessments), else ``resource.rq``."""
-    return type_ if type_ in TYPES and has_query(type_) else "resource"
+    """The CONSTRUCT behind ``/doc/{type}/...``."""
+    return type_ if type_ in OWN_QUERIES and has_query(type_) else "resource"
 
 
 def thing_resource(uris: Uris, type_: str, key: str) -> Resource:
@@ -546,10 +551,11 @@ def resolve(rel: Release, name: str, make: Any) -> tuple[Resource, Format | None
     return make(name), None
 
 
-def _check_type(type_: str) -> None:
-    if type_ not in TYPES:
+def _check_type(rel: Release, type_: str) -> None:
+    """404 for a type the release has no resources of (its types: its manifest's)."""
+    if type_ not in rel.types:
         _error_format_guess()
-        raise NotFound(f"there are no /{type_}/ URIs here; the types are: {', '.join(TYPES)}")
+        raise NotFound(f"there are no /{type_}/ URIs here; the types are: {', '.join(rel.types)}")
 
 
 # ------------------------------------------------------------------ views
@@ -557,8 +563,8 @@ def _check_type(type_: str) -> None:
 @bp.route("/id/<type_>/<path:key>")
 def thing(type_: str, key: str) -> Response:
     """303 See Other from a thing to the document about it."""
-    _check_type(type_)
     rel = release()
+    _check_type(rel, type_)
     uris = rel.uris
     if not exists(rel.store, rel.prefixes, uris.id(type_, key)):
         _error_format_guess()
@@ -578,8 +584,8 @@ def see_other(location: str) -> Response:
 
 @bp.route("/doc/<type_>/<path:key>")
 def doc(type_: str, key: str) -> Response:
-    _check_type(type_)
     rel = release()
+    _check_type(rel, type_)
     uris = rel.uris
 
     def make(k: str) -> Resource:
@@ -647,6 +653,8 @@ def home() -> Response:
         return sorted(((iri, name) for iri, name, _ in named_rows(rows, key, label, lang)
                        if web_href(iri)), key=lambda pair: (pair[1], pair[0]))
 
+    from .browse import list_types  # the release's types, in the order of their lists
+
     schools = sorted(named("home_schools", "school", "name"))
     example = schools[0][0] if schools else rel.uris.id("school", "41101001")
     split = rel.uris.split_id(example)
@@ -658,7 +666,7 @@ def home() -> Response:
         indicators=named("home_indicators", "indicator", "label"),
         indicators_title=message("indicators", lang), example=example,
         example_doc=example_doc, document_formats=DOCUMENT_FORMATS,
-        types=TYPES, manifest=rel.manifest)
+        types=list(list_types(rel)), manifest=rel.manifest)
     response = Response(body, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language"
     return response

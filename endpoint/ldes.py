@@ -241,7 +241,8 @@ def version(release_id: str, resource: str) -> Response:
     iri = rel.uris.base + resource
     index, _ = changes.read_page(path, 0)
     firsts = [(p[1], p[2]) for p in index["pages"]]
-    found = changes.resource_of(f"<{iri}>", rel.uris)
+    # any type: the release's members say which of its types' resources it changed
+    found = changes.resource_of(f"<{iri}>", rel.uris, None)
     number = bisect.bisect_right(firsts, found) if found else 0
     _, members = changes.read_page(path, number) if number else (index, [])
     if not found or not any(m[1] == iri for m in members):

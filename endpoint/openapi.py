@@ -13,9 +13,9 @@ from flask import Blueprint, Response
 
 from emis_lod import __version__
 from emis_lod.formats import ALIASES, DOCUMENT_FORMATS, RDF_FORMATS, RESULTS_FORMATS
-from emis_lod.uris import TYPES
 
 from . import release
+from .browse import list_types
 
 bp = Blueprint("openapi", __name__)
 
@@ -152,10 +152,10 @@ def _reconcile_paths() -> dict[str, Any]:
     }
 
 
-def spec(base: str) -> dict[str, Any]:
-    """The OpenAPI document, with ``base`` as the server."""
+def spec(base: str, types: list[str]) -> dict[str, Any]:
+    """The OpenAPI document, with ``base`` as the server and ``types`` the release's types."""
     type_ = _param("type", "path", "the type of thing", required=True,
-                   schema={"type": "string", "enum": list(TYPES)})
+                   schema={"type": "string", "enum": types})
     key = _param("key", "path", "the thing's stable key (source code); may end in a format "
                  "suffix (.html, .ttl, .jsonld, .nt, .rdf) on /doc/", required=True)
     sparql_params = [
@@ -348,7 +348,8 @@ def spec(base: str) -> dict[str, Any]:
 
 @bp.route("/openapi.json")
 def openapi() -> Response:
-    body = json.dumps(spec(release().uris.base), ensure_ascii=False, indent=1) + "\n"
+    rel = release()
+    body = json.dumps(spec(rel.uris.base, list(list_types(rel))), ensure_ascii=False, indent=1) + "\n"
     response = Response(body, content_type="application/json")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

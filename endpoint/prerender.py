@@ -40,7 +40,6 @@ from emis_lod.settings import Settings
 
 from . import EXTENSION, Release, ReleaseHolder, create_app
 from . import document_store as store_module
-from .browse import LIST_TYPES
 from .documents import LANGUAGES, RDF_TYPE, lookup, render_body, thing_resource
 
 PRERENDERED_TYPES = ("school", "district", "region", "cube")
@@ -51,7 +50,7 @@ Row = tuple[str, str, bytes, str]   # one document: media type, language, body, 
 
 def things(rel: Release, type_: str) -> list[str]:
     """The keys of every resource of a type in the release (instances of its class)."""
-    cls = ox.NamedNode(rel.uris.vocab + LIST_TYPES[type_].cls)
+    cls = ox.NamedNode(rel.types[type_].cls)
     keys = set()
     for quad in rel.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), cls):
         split = rel.uris.split_id(quad.subject.value) if isinstance(quad.subject, ox.NamedNode) \
@@ -92,7 +91,7 @@ def render_release(store_dir: Path, settings: Settings,
     writer = store_module.DocumentWriter(release_dir, settings)
     try:
         done = writer.done()
-        counts = {type_: things(rel, type_) for type_ in PRERENDERED_TYPES}
+        counts = {type_: things(rel, type_) for type_ in PRERENDERED_TYPES if type_ in rel.types}
         todo = [(type_, key) for type_, keys in counts.items() for key in keys
                 if rel.uris.id(type_, key) not in done]
         with contextlib.ExitStack() as stack:

@@ -14,14 +14,14 @@ release's quads in Python: at 20,000 schools (37 M quads) a set of them would ta
   Blank nodes are only in ``graph/provenance`` and their labels are the store's, new in
   every build: the changeset removes and adds those quads under their labels.
 - **Resources**: a resource is a thing with a ``{base}id/{type}/{key}`` IRI of a type of
-  ``emis_lod.uris.TYPES``, or a code-list concept or scheme ``{base}def/concept/...``
-  (type ``concept``). Its *record* is every quad, in any named graph, whose subject is its IRI
-  or a hash IRI under it (``{iri}#...``, the provenance's file nodes of a release): what the
-  resource's own ``/doc/`` document holds about it (``endpoint/queries/resource.rq``: its own
-  triples; the names of what it links to are the records of those resources, its enrolment
-  records resources of their own). It is *added* when no quad of its record was in the
-  previous release, *removed* when none is in this one, *changed* when it is in both and its
-  record differs (a quad added or removed).
+  either release (``types`` of their manifests, loaders/resource_types.py), or a code-list
+  concept or scheme ``{base}def/concept/...`` (type ``concept``). Its *record* is every quad, in
+  any named graph, whose subject is its IRI or a hash IRI under it (``{iri}#...``, the
+  provenance's file nodes of a release): what the resource's own ``/doc/`` document holds about
+  it (``endpoint/queries/resource.rq``: its own triples; the names of what it links to are the
+  records of those resources, its enrolment records resources of their own). It is *added*
+  when no quad of its record was in the previous release, *removed* when none is in this one,
+  *changed* when it is in both and its record differs (a quad added or removed).
 - The sorted quads of the release are kept (``changes/sorted.nq.gz``, gzip level 1) for the
   next build to compare against, so that a build sorts only its own dump; a previous release
   without them (built before, or imported) has its dump sorted again.
@@ -38,7 +38,7 @@ import os
 import shlex
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,7 +48,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 from zlib_ng import gzip_ng
 
-from emis_lod.uris import TYPES, Uris
+from emis_lod.uris import Uris
 
 from .errors import BuildError
 
@@ -98,9 +98,10 @@ def release_time(release_id: str) -> datetime:
     return datetime.strptime(release_id, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
 
 
-def resource_of(subject: str, uris: Uris) -> tuple[str, str] | None:
+def resource_of(subject: str, uris: Uris, types: Collection[str] | None) -> tuple[str, str] | None:
     """``(type, iri)`` of the resource whose record a quad with this subject is part of
-    (an N-Quads term: ``<iri>`` or ``_:label``), or None."""
+    (an N-Quads term: ``<iri>`` or ``_:label``), or None; ``types``: the resource types (None:
+    any first segment of an ``/id/`` path, for a lookup among known members)."""
     if not subject.startswith("<"):
         return None
     iri = subject[1:-1].partition("#")[0]
@@ -109,7 +110,7 @@ def resource_of(subject: str, uris: Uris) -> tuple[str, str] | None:
         return None
     if rest.startswith("id/"):
         type_, _, key = rest[3:].partition("/")
-        return (type_, iri) if key and type_ in TYPES else None
+        return (type_, iri) if key and (types is None or type_ in types) else None
     if rest.startswith("def/concept/") and len(rest) > len("def/concept/"):
         return CONCEPT, iri
     return None
@@ -192,7 +193,8 @@ class _Diff:
     resources: dict[str, str] = field(default_factory=dict)    # iri -> type: record differs
 
 
-def _split(diff: IO[bytes], added: _Counting, removed: _Counting, uris: Uris) -> _Diff:
+def _split(diff: IO[bytes], added: _Counting, removed: _Counting, uris: Uris,
+           types: Collection[str]) -> _Diff:
     """``comm -3`` output (removed lines as they are, added ones after a tab) into the two
     files; the resources whose records differ (a subject's lines come together: sorted)."""
     out = _Diff()
@@ -210,7 +212,7 @@ def _split(diff: IO[bytes], added: _Counting, removed: _Counting, uris: Uris) ->
         subject = line[:line.find(b" ")]
         if subject != last:
             last = subject
-            found = resource_of(subject.decode("utf-8"), uris)
+            found = resource_of(subject.decode("utf-8"), uris, types)
             if found:
                 out.resources[found[1]] = found[0]
     for is_added, lines in batch.items():
@@ -226,7 +228,7 @@ def _gzip(path: Path, stack: ExitStack) -> gzip_ng.GzipNGFile:
 
 
 def _created_deleted(old: Path, new: Path, differ: dict[str, str],
-                     uris: Uris) -> tuple[set[str], set[str]]:
+                     uris: Uris, types: Collection[str]) -> tuple[set[str], set[str]]:
     """Of the resources whose records differ, those only in the new release and only in the
     old one (``comm -3`` of the two sorted lists of subjects)."""
     created: set[str] = set()
@@ -235,7 +237,7 @@ def _created_deleted(old: Path, new: Path, differ: dict[str, str],
                 stderr=subprocess.PIPE)
     assert proc.stdout is not None
     for line in proc.stdout:
-        found = resource_of(line.strip().decode("utf-8"), uris)
+        found = resource_of(line.strip().decode("utf-8"), uris, types)
         if found and found[1] in differ:
             (created if line[:1] == b"\t" else deleted).add(found[1])
     _check(proc, "comparing the lists of resources")
@@ -265,8 +267,18 @@ def _stored_in(store: ox.Store, iris: Iterator[str]) -> set[str]:
             if next(iter(store.quads_for_pattern(ox.NamedNode(iri), None, None)), None) is not None}
 
 
+def release_types(release_dir: Path, uris: Uris) -> set[str]:
+    """The resource types of a release, from its manifest (a release that records none, or
+    has no manifest, has the types of the bundled mappings)."""
+    from .releases import MANIFEST, read_manifest
+    from .resource_types import from_manifest
+
+    has_manifest = (Path(release_dir) / MANIFEST).is_file()
+    return set(from_manifest(read_manifest(release_dir) if has_manifest else {}, uris))
+
+
 def compare(previous_dir: Path | None, release_dir: Path, uris: Uris,
-            store: ox.Store | None = None) -> Comparison | None:
+            store: ox.Store | None = None, types: Collection[str] | None = None) -> Comparison | None:
     """Sort the release's quads (kept for the next build) and, with a previous release, write
     the changeset into ``dumps/`` and the changed resources into ``changes/``; the comparison
     (None for the first release, or after a release that cannot be compared with).
@@ -274,7 +286,8 @@ def compare(previous_dir: Path | None, release_dir: Path, uris: Uris,
     Whether a resource whose record differs is in each release at all: with the release's
     ``store`` (the build's, open) and the previous release's database, one index lookup per such
     resource; otherwise (dumps only) from the sorted lists of both releases' subjects, two more
-    passes over all the quads."""
+    passes over all the quads. The resources are those of the types of either release: ``types``
+    (the release's, while it is built; else its manifest's) and the previous release's."""
     started = time.perf_counter()
     release_dir = Path(release_dir)
     out = release_dir / CHANGES
@@ -288,6 +301,8 @@ def compare(previous_dir: Path | None, release_dir: Path, uris: Uris,
             _check(keep, "compressing the sorted quads")
             return None
         previous_dir = Path(previous_dir)
+        known = set(release_types(release_dir, uris) if types is None else types) | \
+            release_types(previous_dir, uris)
         previous, extra = _previous_sorted(previous_dir, out)
         if extra is not None:
             temporary.append(extra)
@@ -307,7 +322,7 @@ def compare(previous_dir: Path | None, release_dir: Path, uris: Uris,
         with ExitStack() as stack:
             added = _Counting(_gzip(release_dir / "dumps" / files["added"], stack))
             removed = _Counting(_gzip(release_dir / "dumps" / files["removed"], stack))
-            diff = _split(comm.stdout, added, removed, uris)
+            diff = _split(comm.stdout, added, removed, uris, known)
         _check(comm, "comparing the sorted quads")
         if lookup:
             assert store is not None
@@ -319,7 +334,8 @@ def compare(previous_dir: Path | None, release_dir: Path, uris: Uris,
         else:
             _check(new_list, "listing the resources of the release")
             _check(old_list, f"listing the resources of release {previous_dir.name}")
-            created, deleted = _created_deleted(temporary[1], temporary[2], diff.resources, uris) \
+            created, deleted = _created_deleted(temporary[1], temporary[2], diff.resources, uris,
+                                                known) \
                 if diff.resources else (set(), set())
         counts: dict[str, dict[str, int]] = {}
         members = []

@@ -18,6 +18,7 @@ import pytest
 from emis_lod.generator import generate
 from emis_lod.loaders import changes, releases
 from emis_lod.loaders.build import build
+from emis_lod.loaders.resource_types import bundled_types
 from emis_lod.settings import load_settings
 from emis_lod.uris import Uris
 
@@ -127,8 +128,10 @@ def test_changesets_applied_in_order_give_the_last_dump(three_builds: Builds) ->
 
 def _records(path: Path, uris: Uris) -> dict[str, tuple[str, frozenset[bytes]]]:
     out: dict[str, tuple[str, set[bytes]]] = {}
+    types = changes.release_types(path.parent.parent, uris)   # the release's, from its manifest
+    assert types == set(bundled_types(uris))
     for line in _lines(path):
-        found = changes.resource_of(line.split(b" ", 1)[0].decode(), uris)
+        found = changes.resource_of(line.split(b" ", 1)[0].decode(), uris, types)
         if found:
             out.setdefault(found[1], (found[0], set()))[1].add(line)
     return {iri: (t, frozenset(lines)) for iri, (t, lines) in out.items()}
@@ -208,12 +211,15 @@ def test_pages_split_the_members(tmp_path: Path) -> None:
 
 def test_resource_of_reads_our_iris_only() -> None:
     uris = Uris(BASE)
-    assert changes.resource_of(f"<{BASE}id/school/1>", uris) == ("school", f"{BASE}id/school/1")
-    assert changes.resource_of(f"<{BASE}id/release/R#file-x.csv>", uris) == ("release", f"{BASE}id/release/R")
-    assert changes.resource_of(f"<{BASE}def/concept/material/brick>", uris) == (
+    types = set(bundled_types(uris))
+    assert changes.resource_of(f"<{BASE}id/school/1>", uris, types) == ("school", f"{BASE}id/school/1")
+    assert changes.resource_of(f"<{BASE}id/release/R#file-x.csv>", uris, types) == (
+        "release", f"{BASE}id/release/R")
+    assert changes.resource_of(f"<{BASE}def/concept/material/brick>", uris, types) == (
         "concept", f"{BASE}def/concept/material/brick")
     for other in (f"<{BASE}graph/schools>", "_:b1", "<http://else.org/id/school/1>",
                   f"<{BASE}id/unknown/1>", f"<{BASE}def/emis#School>"):
-        assert changes.resource_of(other, uris) is None
+        assert changes.resource_of(other, uris, types) is None
+    assert changes.resource_of(f"<{BASE}id/unknown/1>", uris, None) == ("unknown", f"{BASE}id/unknown/1")
 
 

@@ -1,8 +1,9 @@
 """Every kind of resource the platform publishes dereferences the same way.
 
 One build of a small generated export, served by the real ``emis-lod serve`` on a loopback
-port; one existing resource of every type in ``emis_lod.uris.TYPES`` (read from the store with
-SPARQL, so that a type added later is covered without touching this file), an ontology term
+port; one existing resource of every type the release records in its manifest (the types its
+mappings and derived queries mint: a table added by its mapping is covered without touching this
+file; read from the store with SPARQL), an ontology term
 (``/def/emis#School``, whose document is the ontology), a code-list scheme and one of its concepts, the
 VoID dataset and the DCAT catalogue. Each test is one check, each parameter one kind of resource,
 so a failure names both (``test_formats_agree[finance-summary]``). Graphs are compared after
@@ -26,12 +27,16 @@ from pyld import jsonld
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, RDF_FORMATS, TURTLE
 from emis_lod.generator import generate
 from emis_lod.loaders.build import build
+from emis_lod.loaders.resource_types import bundled_types
 from emis_lod.settings import load_settings
-from emis_lod.uris import TYPES, Uris, decode_key
+from emis_lod.uris import Uris, decode_key
 
 from serverutil import free_port, running_server
 
 OTHERS = ("ontology-term", "concept-scheme", "concept", "void-dataset", "dcat-catalog")
+# the types a release of the bundled mappings records (the parameters must be known before the
+# build; test_the_release_records_these_types holds the release to them)
+TYPES = tuple(bundled_types(Uris("http://data.test/")))
 KINDS = (*TYPES, *OTHERS)
 CORS = "Access-Control-Allow-Origin"
 MISSING_KEY = "no-such-key-0000"
@@ -75,6 +80,14 @@ def site(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
+def release_types(site: Uris, http: requests.Session) -> dict[str, Any]:
+    """The types the served release records (``types`` of its manifest, as /release/ shows it)."""
+    response = http.get(site.release_file("manifest.json"), timeout=30)
+    response.raise_for_status()
+    return response.json()["types"]
+
+
+@pytest.fixture(scope="module")
 def http() -> requests.Session:
     with requests.Session() as session:
         yield session
@@ -94,10 +107,11 @@ def first(http: requests.Session, uris: Uris, query: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def targets(site: Uris, http: requests.Session) -> dict[str, Target | None]:
+def targets(site: Uris, http: requests.Session, release_types: dict[str, Any]
+            ) -> dict[str, Target | None]:
     uris = site
     out: dict[str, Target | None] = {}
-    for type_ in TYPES:
+    for type_ in release_types:
         prefix = uris.id_prefix(type_)
         iri = first(http, uris, f"""
             SELECT ?x WHERE {{ ?x a ?class FILTER(STRSTARTS(STR(?x), "{prefix}")) }}
@@ -221,6 +235,14 @@ def loader(http: requests.Session):
 
 
 # ------------------------------------------------------------------ checks
+
+def test_the_release_records_these_types(release_types: dict[str, Any], site: Uris) -> None:
+    """The types this module is parametrised with are those the release records, each with its
+    class (a term of the ontology)."""
+    assert set(release_types) == set(TYPES)
+    for type_, made in release_types.items():
+        assert made["class"].startswith(site.vocab), type_
+
 
 def test_redirect_then_html(target: Target, http: requests.Session) -> None:
     """No Accept: ``/id/`` answers 303 to the document, which is HTML; Vary and CORS on both."""
