@@ -78,20 +78,8 @@ def generate(schools: int, seed: int, out: Path, crosswalks: bool, profile: str 
     """Write a realistic, deliberately messy demo EMIS export, as the profile's country's
     ministry would give it."""
     chosen = checked_profile(checked_settings(profile=profile))
-    for path in generate_export(chosen, out, schools, seed, crosswalks):
+    for path in chosen.generate(out, schools, seed, crosswalks):
         click.echo(f"wrote {path}")
-
-
-def generate_export(profile: Profile, out: Path, schools: int, seed: int,
-                    crosswalks: bool) -> list[Path]:
-    """Run the profile's generator (``generator:`` of its profile.yaml); the files written."""
-    import importlib
-
-    module = importlib.import_module(profile.generator)
-    files = list(module.generate(out, schools=schools, seed=seed).files)
-    if crosswalks and hasattr(module, "write_crosswalks"):
-        files.append(module.write_crosswalks(out, seed=seed))
-    return files
 
 
 @main.command()
@@ -438,7 +426,7 @@ def demo(schools: int, seed: int, directory: Path, profile: str | None, host: st
     public = f"http://{settings.host}:{settings.port}/"
     settings = settings.with_overrides(base_uri=public)
     source, store = directory / "source", directory / "store"
-    generate_export(chosen, source, schools, seed, crosswalks=True)
+    chosen.generate(source, schools, seed, crosswalks=True)
     click.echo(f"generated {schools} schools (seed {seed}, profile {chosen.name}) in {source}")
     report = run_build(source, store, settings, echo=click.echo, progress=Bars(), profile=chosen)
     click.echo(report.summary())

@@ -15,6 +15,7 @@ release needs no profile at hand.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -100,6 +101,16 @@ class Profile:
     def vocabulary_files(self) -> list[Path]:
         """The ontology, then every code list (the vocabulary graph of a release)."""
         return self.files("ontology") + self.files("concepts")
+
+    def generate(self, out: Path, schools: int, seed: int, crosswalks: bool = False) -> list[Path]:
+        """Write the profile's demo export into ``out`` with its generator (``generator:``, a
+        module whose ``generate(out, schools, seed)`` returns what it wrote, and optionally
+        ``write_crosswalks(out, seed)``); the files written."""
+        module = importlib.import_module(self.generator)
+        files = list(module.generate(out, schools=schools, seed=seed).files)
+        if crosswalks and hasattr(module, "write_crosswalks"):
+            files.append(module.write_crosswalks(out, seed=seed))
+        return files
 
     def query_text(self, text: str, uris: Uris) -> str:
         """A derived or indicator query's text with the profile's constants in place:

@@ -1,6 +1,8 @@
-"""Shared fixtures: a generated demo export and a built store, made once per test session;
-a release of the small sample data with its Flask app and real server, made once per module
-(a module may define its own ``site``/``server`` instead)."""
+"""Shared fixtures: a generated demo export and a built store, made once per test session (of
+the default profile, kg: ``demo_source``, ``built``; of every bundled profile: ``profile_source``,
+``profile_built``, for the tests of behaviour that must hold in every country); a release of the
+small sample data with its Flask app and real server, made once per module (a module may define
+its own ``site``/``server`` instead)."""
 
 from __future__ import annotations
 
@@ -12,12 +14,14 @@ import pytest
 from emis_lod.endpoint import create_app
 from emis_lod.generator import generate
 from emis_lod.loaders.build import BuildReport, build
+from emis_lod.profiles import Profile, load_profile
 from emis_lod.settings import load_settings
 
 from serverutil import free_port, make_release, running_server, sample_data
 
 SCHOOLS = 50
 SEED = 7
+PROFILES = ("kg", "kz")   # the bundled profiles: behaviour tests run on each
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +41,40 @@ def built(demo_source: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildR
     store = tmp_path_factory.mktemp("store")
     return build(demo_source, store, load_settings(base_uri="http://data.test/"),
                  echo=lambda *_: None)
+
+
+@pytest.fixture(scope="session", params=PROFILES)
+def profile(request: pytest.FixtureRequest) -> Profile:
+    """Each bundled profile in turn (a test that uses it runs once per profile)."""
+    return load_profile(request.param)
+
+
+@pytest.fixture(scope="session")
+def profile_source(profile: Profile, tmp_path_factory: pytest.TempPathFactory,
+                   request: pytest.FixtureRequest) -> Path:
+    """The demo export of the profile's own generator (the kg one is ``demo_source``)."""
+    if profile.name == "kg":
+        return request.getfixturevalue("demo_source")
+    out = tmp_path_factory.mktemp(f"source-{profile.name}")
+    profile.generate(out, SCHOOLS, SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def profile_manifest(profile_source: Path) -> dict:
+    """The generator's manifest of ``profile_source``: its files, rows and invalid rows."""
+    return json.loads((profile_source / "generator-manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def profile_built(profile: Profile, tmp_path_factory: pytest.TempPathFactory,
+                  request: pytest.FixtureRequest) -> BuildReport:
+    """A built store of the profile's demo export (the kg one is ``built`` itself)."""
+    if profile.name == "kg":
+        return request.getfixturevalue("built")
+    store = tmp_path_factory.mktemp(f"store-{profile.name}")
+    return build(request.getfixturevalue("profile_source"), store,
+                 load_settings(base_uri="http://data.test/"), echo=lambda *_: None, profile=profile)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
+
+from emis_lod.profiles import load_profile
 
 from serverutil import free_port
 
@@ -39,11 +42,12 @@ def test_help_lists_every_subcommand() -> None:
         assert command in done.stdout
 
 
-def test_demo_generates_builds_and_serves(tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", ["kg", "kz"])
+def test_demo_generates_builds_and_serves(tmp_path: Path, profile: str) -> None:
     port = free_port()
     proc = subprocess.Popen([*EXE, "demo", "--schools", "30", "--port", str(port), "--dir",
-                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+                             str(tmp_path), "--profile", profile], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 90
@@ -60,6 +64,11 @@ def test_demo_generates_builds_and_serves(tmp_path: Path) -> None:
             "query": "SELECT (COUNT(?s) AS ?n) WHERE { ?s a emis:School }"},
             headers={"Accept": "application/sparql-results+json"}, timeout=10).json()
         assert count["results"]["bindings"][0]["n"]["value"] == "30"
+        # the home page speaks the profile's first language unless asked for another
+        language = load_profile(profile).languages[0]
+        home = requests.get(base, timeout=10)
+        assert f'<html lang="{language}"' in home.text
+        assert requests.get(base, params={"lang": "en"}, timeout=10).text.count('<html lang="en"')
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
