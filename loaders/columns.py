@@ -171,9 +171,9 @@ def type_column(spec: ColumnSpec, raw: pd.Series, codes: CodeLists, today: date,
     elif spec.datatype == "boolean":
         truth = s.str.casefold().map({"1": "true", "0": "false", "true": "true", "false": "false",
                                       "да": "true", "нет": "false", "ооба": "true", "жок": "false",
-                                      "yes": "true", "no": "false"})
+                                      "иә": "true", "жоқ": "false", "yes": "true", "no": "false"})
         problems.append(Problem(spec.name, "datatype", s.notna() & truth.isna(),
-                                "'{value}' is not yes/no (да/нет, 1/0, true/false)"))
+                                "'{value}' is not yes/no (да/нет, иә/жоқ, 1/0, true/false)"))
         lexical = truth.astype("string")
     if spec.separator and not spec.concept:     # a list of texts: items tab-joined, split later
         lexical = lexical.str.replace(rf"\s*{re.escape(spec.separator)}\s*", "\t", regex=True) \
