@@ -100,12 +100,17 @@ LIST_TYPES: dict[str, ListType] = {t.type: t for t in (
 
 def list_types(rel: Release) -> dict[str, ListType]:
     """Every type of the release as a list: those of :data:`LIST_TYPES` first (their filters and
-    links; the class the release gives the type), then the others under their class alone."""
+    links; the class the release gives the type), then the others under their class, with a
+    column for each link their mapping makes to a school, district or region (``emis:school``...)
+    and, when it links to a school, the school, district and region filters."""
     types = rel.types
     out = {name: ListType(name, types[name].cls, info.school_path, info.links)
            for name, info in LIST_TYPES.items() if name in types}
-    out.update((name, ListType(name, made.cls, None, ())) for name, made in types.items()
-               if name not in out)
+    for name, made in types.items():
+        if name not in out:
+            links = dict(made.links)
+            shown = tuple(t for t in ("school", "district", "region") if links.get(t) == f"emis:{t}")
+            out[name] = ListType(name, made.cls, "emis:school" if "school" in shown else None, shown)
     return out
 
 

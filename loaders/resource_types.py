@@ -33,6 +33,7 @@ from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
 
 #: A type is a path segment of the URI scheme: lower-case letters, digits and hyphens.
 TYPE_NAME = re.compile(r"[a-z][a-z0-9-]*")
+_ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")     # a template that links outside
 _MINTED = re.compile(r'BIND\s*\(\s*IRI\s*\(\s*CONCAT\s*\(\s*"id/([^"/]+)/"[^;]*?\)\s*AS\s*\?(\w+)\s*\)',
                      re.S)
 
@@ -48,11 +49,14 @@ class ResourceType:
     query: str | None = None                  # the derived query (file name) that mints it
     describes_people: bool = False            # minted by a table about people (staff)
     made_by: str = "mapping"                  # "mapping", "derived" or "platform"
+    links: tuple[tuple[str, str], ...] = ()   # (type linked to, property as written): school
 
     def manifest(self) -> dict[str, Any]:
         out: dict[str, Any] = {"class": self.cls, "made_by": self.made_by}
         if self.tables:
             out["tables"] = list(self.tables)
+        if self.links:
+            out["links"] = dict(self.links)
         if self.query:
             out["query"] = self.query
         if self.describes_people:
@@ -65,6 +69,7 @@ class _Collecting:
     classes: dict[str, str] = field(default_factory=dict)          # class IRI -> where
     tables: list[str] = field(default_factory=list)
     people: bool = False
+    links: dict[str, str] = field(default_factory=dict)            # type -> property
 
 
 def type_of(template: str, where: str) -> str:
@@ -98,6 +103,10 @@ def mapped_types(mappings: Iterable[Mapping], uris: Uris) -> dict[str, ResourceT
             if m.table not in seen.tables:
                 seen.tables.append(m.table)
             seen.people = seen.people or m.describes_people
+            for predicate, obj in res.properties:
+                target = obj.id.partition("/")[0] if obj.id and not _ABSOLUTE.match(obj.id) else ""
+                if TYPE_NAME.fullmatch(target):
+                    seen.links.setdefault(target, predicate)
             if res.class_:
                 iri = expand(res.class_, uris)
                 if iri is None:
@@ -115,7 +124,7 @@ def mapped_types(mappings: Iterable[Mapping], uris: Uris) -> dict[str, ResourceT
                 f"{where} has {iri}" for iri, where in seen.classes.items())
                 + f"; one type has one class: give the other blocks another type than '{name}/'")
         out[name] = ResourceType(name, next(iter(seen.classes)), tuple(seen.tables),
-                                 describes_people=seen.people)
+                                 describes_people=seen.people, links=tuple(seen.links.items()))
     return out
 
 
@@ -166,7 +175,7 @@ def from_manifest(manifest: dict[str, Any], uris: Uris) -> dict[str, ResourceTyp
         return bundled_types(uris)
     return {name: ResourceType(name, info["class"], tuple(info.get("tables", ())), info.get("query"),
                                bool(info.get("describes_people", False)),
-                               info.get("made_by", "mapping"))
+                               info.get("made_by", "mapping"), tuple(info.get("links", {}).items()))
             for name, info in recorded.items()}
 
 

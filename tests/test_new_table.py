@@ -14,6 +14,7 @@ written, when its mapping uses an undeclared property or class, or a class witho
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
@@ -129,7 +130,8 @@ def test_the_rows_land_in_the_store(built: Path, source: tuple[Path, list[str]])
     table = manifest["tables"]["sports_facilities"]
     assert (table["rows_read"], table["rows_loaded"]) == (6, 6), table
     assert manifest["types"]["sports-facility"] == {
-        "class": f"{BASE}def/emis#SportsFacility", "made_by": "mapping", "tables": ["sports_facilities"]}
+        "class": f"{BASE}def/emis#SportsFacility", "made_by": "mapping", "tables": ["sports_facilities"],
+        "links": {"school": "emis:school"}}
 
 
 def test_a_facility_dereferences(client, source: tuple[Path, list[str]]) -> None:
@@ -155,11 +157,17 @@ def test_a_facility_dereferences(client, source: tuple[Path, list[str]]) -> None
 
 
 def test_the_facilities_are_listed(client, source: tuple[Path, list[str]]) -> None:
+    """Under the class's label, with their school (a column and a filter: the mapping links
+    each facility to a school)."""
     listed = client.get("/list/sports-facility.csv")
     assert listed.status_code == 200
     assert int(listed.headers["EMIS-Total-Count"]) == 6
-    assert {f"{BASE}id/sports-facility/{key}" for key in source[1]} == {
-        line.split(",")[0] for line in listed.get_data(as_text=True).splitlines()[1:]}
+    rows = list(csv.DictReader(io.StringIO(listed.get_data(as_text=True))))
+    assert {row["id"] for row in rows} == {f"{BASE}id/sports-facility/{key}" for key in source[1]}
+    assert all(row["school"] == f"{BASE}id/school/{row['key'].split('-')[0]}" for row in rows)
+    school = source[1][0].split("-")[0]
+    of_school = client.get(f"/list/sports-facility.csv?school={school}")
+    assert of_school.status_code == 200 and int(of_school.headers["EMIS-Total-Count"]) == 2
     html = client.get("/list/sports-facility?lang=en", headers={"Accept": "text/html"})
     assert html.status_code == 200 and "Sports facility" in html.get_data(as_text=True)
 

@@ -46,6 +46,12 @@ def test_a_type_from_a_template_and_its_class() -> None:
                                     {"id": "sports-facility/{code}", "properties": {}})], URIS, [])
     assert types["sports-facility"].cls == URIS.vocab + "Gym"
     assert types["sports-facility"].tables == ("gyms",)
+    assert types["sports-facility"].links == ()
+    linked = resource_types([mapping({"id": "gym/{code}", "class": "emis:Gym", "properties": {
+        "emis:school": {"id": "school/{code}"}, "skos:exactMatch": {"id": "http://x.org/{code}"}}})],
+        URIS, [])
+    assert linked["gym"].links == (("school", "emis:school"),)     # absolute templates link outside
+    assert bundled_types(URIS)["enrolment"].links == (("school", "emis:school"),)
 
 
 def test_the_manifest_round_trip() -> None:
