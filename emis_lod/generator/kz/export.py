@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..cells import amount_texts
 from ..model import GRADES, MANIFEST, InvalidRow
+from ..people import KYRGYZ, SURNAMES
 from .geography import ASEISMIC, KzGeography
 
 REGIONS = "regions.csv"
@@ -216,7 +217,22 @@ CELLS: dict[str, dict[str, dict[str, str]]] = {
                       for column in ("electricity", "drinking_water", "indoor_toilets",
                                      "central_heating", "internet")},
 }
-KGS_TO_KZT = 6       # the Kyrgyz recipe's amounts, in som, times this: tenge
+# The Kyrgyz recipe's amounts, in som, times this: tenge. Not an exchange rate (about 5.7 KZT
+# to the som in 2025): Kazakhstan spends more per pupil, and with this factor the spending per
+# pupil of the finance tables (some 400,000 KZT a year) is of the order of the per-capita norms.
+KGS_TO_KZT = 13
+# Textbook authors: the Kyrgyz recipe's Kyrgyz surnames become Kazakh ones (one for one).
+KAZAKH_SURNAMES = (
+    "Ахметов", "Жумабаев", "Нурланов", "Искаков", "Касымов", "Сейтказиев", "Омаров", "Абенов",
+    "Бекмагамбетов", "Тулегенов", "Сарсенбаев", "Кенжебаев", "Мухамеджанов", "Байжанов",
+    "Есенов", "Утепов", "Кожахметов", "Смагулов", "Жакупов", "Шаймерденов", "Абдрахманов",
+    "Нургалиев", "Сыздыков", "Бейсенов", "Калиев", "Тажибаев", "Ермеков", "Досмухамедов",
+    "Аубакиров", "Мусин", "Жанибеков", "Рахимов", "Сагынтаев", "Адилов", "Кудайбергенов",
+    "Ибраев", "Муканов", "Токаев", "Оспанов", "Серикбаев", "Алимжанов", "Даулетов",
+    "Курманов", "Байтурсынов", "Есимов", "Каримов", "Жусупов", "Мамыров", "Асылбеков",
+    "Умбетов", "Тлеубаев", "Шарипов", "Амиров", "Исмаилов")
+_SURNAME = {ky: KAZAKH_SURNAMES[i % len(KAZAKH_SURNAMES)] for i, ky in enumerate(SURNAMES[KYRGYZ])}
+_KYRGYZ_SURNAME = re.compile(r"\b(" + "|".join(sorted(_SURNAME, key=len, reverse=True)) + r")(а?)\b")
 _AMOUNT = re.compile(r"(\s*)(-?)([0-9][0-9 ]*),([0-9]{2})(\s*)")
 _ISBN = re.compile(r"978-?9967-?([0-9]{2})-?([0-9]{3})-?[0-9X]")
 
@@ -305,6 +321,8 @@ def nationalise(name: str, table: pd.DataFrame, kz: KzGeography, school_district
             table[column] = table[column].map(_kzt)
     if name == "textbooks.csv":
         table["isbn"] = table["isbn"].map(_isbn)
+        table["authors"] = table["authors"].map(
+            lambda v: _KYRGYZ_SURNAME.sub(lambda m: _SURNAME[m[1]] + m[2], v) if isinstance(v, str) else v)
     if name in ("staff.csv", "training.csv"):
         table["personal_id"] = table["personal_id"].map(
             lambda v: v.replace(v.strip(), iin[v.strip()]) if isinstance(v, str) and v.strip() in iin
