@@ -47,7 +47,8 @@ from emis_lod import formats
 from emis_lod.formats import HTML, JSONLD, Format
 
 from . import Release, load_query, release, solutions
-from .documents import LANGUAGES, choose_language, pick_label, term_labels
+from .documents import DEFAULT_LANGUAGES, choose_language, languages, pick_label, term_labels
+from .messages import described_error
 
 bp = Blueprint("browse", __name__)
 
@@ -256,16 +257,17 @@ def _page_of(paging: Paging, rel_name: str) -> int:
             "next": paging.page + 1}[rel_name]
 
 
-def members_csv(members: list[Member], links: tuple[str, ...], extra: tuple[str, ...] = ()
-                ) -> str:
-    """One row per member: IRI, type, key, names in ky/ru/en (and without a language), links."""
+def members_csv(members: list[Member], links: tuple[str, ...], extra: tuple[str, ...] = (),
+                langs: tuple[str, ...] = DEFAULT_LANGUAGES) -> str:
+    """One row per member: IRI, type, key, names in each of ``langs`` (the release's languages)
+    and without a language, links."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["id", "type", "key", "name_ky", "name_ru", "name_en", "name",
+    writer.writerow(["id", "type", "key", *(f"name_{lang}" for lang in langs), "name",
                      *links, *extra])
     for m in members:
         row = [m.iri, m.type, m.key]
-        row += ["; ".join(sorted(m.names.get(lang, []))) for lang in (*LANGUAGES, "")]
+        row += ["; ".join(sorted(m.names.get(lang, []))) for lang in (*langs, "")]
         row += [m.links.get(link, ("", {}))[0] for link in links]
         if "matched" in extra:
             row.append(m.matched)
@@ -288,6 +290,11 @@ def _type_label(rel: Release, cls: str, lang: str) -> str:
     """The label of a class (a local name in ``emis:`` or an IRI) in ``lang``, else its name."""
     iri = cls if ":" in cls else rel.uris.vocab + cls
     return pick_label(term_labels(rel).get(iri), lang) or iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def type_labels(rel: Release, lang: str) -> dict[str, str]:
+    """Type name -> the label of its class in ``lang`` (the home page, the release summary)."""
+    return {name: _type_label(rel, info.cls, lang) for name, info in list_types(rel).items()}
 
 
 # ------------------------------------------------------------------ /list/{type}
@@ -335,8 +342,8 @@ def list_things(name: str) -> Response:
     lists = list_types(rel)
     info = lists.get(type_)
     if info is None:
-        raise NotFound(f"there is no list of {type_!r}; the lists are: "
-                       + ", ".join(rel.uris.list(t) for t in lists))
+        raise described_error(NotFound, "no_such_list", type=type_,
+                              lists=", ".join(rel.uris.list(t) for t in lists))
     if rel.types[type_].describes_people and rel.manifest.get("staff_publication") == "aggregates":
         raise NotFound(f"release {rel.id} publishes staff as per-school aggregates only; see "
                        f"{rel.uris.list('staff-summary')}")
@@ -361,11 +368,11 @@ def list_things(name: str) -> Response:
         body: str | bytes = collection_jsonld(rel, paging, triples, members)
         return respond(body, fmt, paging)
     if fmt is CSV:
-        return respond(members_csv(members, info.links), fmt, paging)
+        return respond(members_csv(members, info.links, langs=languages(rel)), fmt, paging)
     lang = choose_language()
     labels = {k: _thing_name(rel, iri, lang) for k, iri in things.items()}
     body = render_template(
-        "list.html", rel=rel, lang=lang, languages=LANGUAGES, info=info, members=members,
+        "list.html", rel=rel, lang=lang, languages=languages(rel), info=info, members=members,
         paging=paging, filters=params, filter_names=labels,
         pick=lambda names: pick_label(names, lang),
         title=_type_label(rel, info.cls, lang),
@@ -520,10 +527,11 @@ def search_view() -> Response:
         body: str | bytes = collection_jsonld(rel, paging, triples, members)
         return respond(body, fmt, paging)
     if fmt is CSV:
-        return respond(members_csv(members, ("district", "region"), ("matched",)), fmt, paging)
+        return respond(members_csv(members, ("district", "region"), ("matched",), languages(rel)), fmt,
+                       paging)
     lang = choose_language()
     body = render_template(
-        "search.html", rel=rel, lang=lang, languages=LANGUAGES, q=q, asked=asked,
+        "search.html", rel=rel, lang=lang, languages=languages(rel), q=q, asked=asked,
         members=members, paging=paging, search_types=SEARCH_TYPES,
         pick=lambda names: pick_label(names, lang),
         type_labels={t: _type_label(rel, LIST_TYPES[t].cls, lang) for t in SEARCH_TYPES},

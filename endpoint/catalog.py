@@ -32,6 +32,7 @@ from .documents import (
     alternates,
     choose_language,
     document_response,
+    languages,
     named_document_format,
     render_rdf,
     see_other,
@@ -124,7 +125,8 @@ def document(name: str) -> Response:
     if fmt is HTML:
         lang = choose_language()
         body: Any = render_template(
-            "catalog.html", rel=rel, lang=lang, catalog=catalog_iri(rel), doc_url=doc_url(rel),
+            "catalog.html", rel=rel, lang=lang, languages=languages(rel), catalog=catalog_iri(rel),
+            doc_url=doc_url(rel),
             domains=[(d, domain_iri(rel, d.key), coverage(rel).get(d.key))
                      for d in catalogue.domains(rel.profile)],
             dumps={d["file"]: d for d in rel.manifest.get("dumps", [])}, frequency=FREQUENCY,

@@ -26,11 +26,14 @@ from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, render_template, request
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import NotFound
 
 from emis_lod import formats
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
+from emis_lod.loaders.releases import ReleaseError
 from emis_lod.uris import Uris
 
 from . import (
@@ -47,12 +50,13 @@ from . import (
 from .document_cache import DocumentCache, Memo
 from .document_store import Document
 from .figures import SchoolFigures, school_figures
-from .messages import message
+from .messages import described_error, message, template_message
 from .schema_org import coordinates, schema_org, script_json
 
 bp = Blueprint("documents", __name__)
+bp.add_app_template_global(template_message, "m")  # the message tables, in every template
 
-LANGUAGES = ("ky", "ru", "en")
+DEFAULT_LANGUAGES = ("ky", "ru", "en")  # of a release that does not name its own
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = RDF + "type"
 LABELS = ("https://schema.org/name", "http://www.w3.org/2004/02/skos/core#prefLabel",
@@ -243,8 +247,10 @@ class Page:
     def value(self, term: Any) -> Value:
         if isinstance(term, ox.Literal):
             dt = term.datatype.value
+            if dt == XSD + "boolean" and term.value in ("true", "false", "1", "0"):
+                return Value(message("true" if term.value in ("true", "1") else "false", self.lang))
             shown = None if term.language or dt in PLAIN_DATATYPES else \
-                self.compactor.compact_iri(dt)
+                pick_label(self.term_labels.get(dt), self.lang) or self.compactor.compact_iri(dt)
             return Value(term.value, lang=term.language or None, datatype=shown)
         if isinstance(term, ox.NamedNode):
             return Value(self.title(term.value), href=web_href(term.value))
@@ -327,16 +333,44 @@ def term_labels(rel: Release) -> dict[str, dict[str, list[str]]]:
     return _term_labels[key]
 
 
+def languages(rel: Release | None = None) -> tuple[str, ...]:
+    """The languages of the pages of ``rel`` (the served release by default), the default
+    first: its profile's, else those its manifest names, else DEFAULT_LANGUAGES (also when no
+    release can be opened, for the error page that says so)."""
+    if rel is None:
+        try:
+            rel = release()
+        except ReleaseError:
+            return DEFAULT_LANGUAGES
+    profile = getattr(rel, "profile", None)
+    found = getattr(profile, "languages", None) or rel.manifest.get("languages")
+    return tuple(found) if found else DEFAULT_LANGUAGES
+
+
+@pass_context
+def template_term(context: Context, iri: str) -> str:
+    """``term(iri)`` in a template: the label of a term (of the ontology or a reused one) in the
+    page's language, else its compact IRI."""
+    rel = release()
+    lang = context.get("lang") or languages(rel)[0]
+    return pick_label(term_labels(rel).get(iri), lang) or \
+        formats.JsonLdCompactor(dict(rel.prefixes)).compact_iri(iri)
+
+
+bp.add_app_template_global(template_term, "term")
+
+
 def choose_language() -> str:
-    return language_for(request.args.get("lang", ""), request.accept_languages)
+    return language_for(request.args.get("lang", ""), request.accept_languages, languages())
 
 
-def language_for(asked: str, accepted: LanguageAccept) -> str:
-    """``?lang=`` when it names one of LANGUAGES, else the best of ``Accept-Language``, else
-    the first of LANGUAGES."""
-    if asked in LANGUAGES:
+def language_for(asked: str, accepted: LanguageAccept,
+                 offered: Sequence[str] = DEFAULT_LANGUAGES) -> str:
+    """``?lang=`` when it names one of ``offered``, else the best of ``Accept-Language``,
+    else the first of ``offered``."""
+    if asked in offered:
         return asked
-    return accepted.best_match(LANGUAGES) or LANGUAGES[0]
+    return accepted.best_match(offered) or offered[0]
 
 
 def vary_for(fmt: Format) -> str:
@@ -422,8 +456,8 @@ def render_document(rel: Release, resource: Resource, fmt: Format, lang: str,
 def lookup(rel: Release, resource: Resource) -> list[ox.Triple]:
     """The triples of the document about ``resource``; 404 when the release does not know it."""
     if not exists(rel.store, rel.prefixes, resource.iri):
-        raise NotFound(f"{resource.iri} is not described in release {rel.id}. Check the key, "
-                       f"or search with SPARQL at {rel.uris.sparql}.")
+        raise described_error(NotFound, "not_described", iri=resource.iri, release=rel.id,
+                              sparql=rel.uris.sparql)
     return describe(rel.store, rel.prefixes, resource)
 
 
@@ -446,7 +480,7 @@ def render_body(rel: Release, resource: Resource, triples: Sequence[ox.Triple], 
         inbound_more=len(links) > INBOUND_LIMIT or len(links) >= INBOUND_ROWS // 4,
         doc_url=resource.doc_url, thing=thing,
         alternates=alternates(resource.doc_url),
-        rel=rel, lang=lang, languages=LANGUAGES,
+        rel=rel, lang=lang, languages=languages(rel),
         schema_org=script_json(described) if described else None,
         map=map_view(rel, page, described, lang))
 
@@ -555,7 +589,7 @@ def _check_type(rel: Release, type_: str) -> None:
     """404 for a type the release has no resources of (its types: its manifest's)."""
     if type_ not in rel.types:
         _error_format_guess()
-        raise NotFound(f"there are no /{type_}/ URIs here; the types are: {', '.join(rel.types)}")
+        raise described_error(NotFound, "no_such_type", type=type_, types=", ".join(rel.types))
 
 
 # ------------------------------------------------------------------ views
@@ -568,8 +602,8 @@ def thing(type_: str, key: str) -> Response:
     uris = rel.uris
     if not exists(rel.store, rel.prefixes, uris.id(type_, key)):
         _error_format_guess()
-        raise NotFound(f"{uris.id(type_, key)} is not known in release {rel.id}. Check the "
-                       f"key, or search with SPARQL at {uris.sparql}.")
+        raise described_error(NotFound, "not_known", iri=uris.id(type_, key), release=rel.id,
+                              sparql=uris.sparql)
     return see_other(uris.doc(type_, key))
 
 
@@ -653,20 +687,21 @@ def home() -> Response:
         return sorted(((iri, name) for iri, name, _ in named_rows(rows, key, label, lang)
                        if web_href(iri)), key=lambda pair: (pair[1], pair[0]))
 
-    from .browse import list_types  # the release's types, in the order of their lists
+    from . import browse  # browse's lists know the classes of the types
 
     schools = sorted(named("home_schools", "school", "name"))
     example = schools[0][0] if schools else rel.uris.id("school", "41101001")
     split = rel.uris.split_id(example)
     example_doc = rel.uris.doc(*split) if split else example
     body = render_template(
-        "home.html", rel=rel, lang=lang, languages=LANGUAGES, schools=schools,
+        "home.html", rel=rel, lang=lang, languages=languages(rel), schools=schools,
         regions=named("home_regions", "region", "name"),
         schemes=sorted(named("home_schemes", "scheme", "label")),
         indicators=named("home_indicators", "indicator", "label"),
         indicators_title=message("indicators", lang), example=example,
         example_doc=example_doc, document_formats=DOCUMENT_FORMATS,
-        types=list(list_types(rel)), manifest=rel.manifest)
+        type_labels=browse.type_labels(rel, lang),
+        types=list(browse.list_types(rel)), manifest=rel.manifest)
     response = Response(body, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language"
     return response

@@ -22,7 +22,7 @@ from emis_lod.formats import HTML, PROBLEM_JSON, choose
 from emis_lod.loaders import dumps as dump_files
 
 from . import Release, release
-from .documents import CACHE_CONTROL
+from .documents import CACHE_CONTROL, choose_language, languages
 
 bp = Blueprint("dumps", __name__)
 
@@ -40,6 +40,7 @@ def index(suffix: str | None = None) -> Response:
         request.args.get("format"), request.headers.get("Accept"), (HTML, PROBLEM_JSON))
     if fmt is HTML:
         response = Response(render_template("dumps.html", rel=rel, files=files,
+                                            lang=choose_language(), languages=languages(rel),
                                             sums=rel.uris.dump(dump_files.SUMS_FILE)),
                             content_type=HTML.content_type)
     else:

@@ -17,9 +17,11 @@ from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.http import HTTP_STATUS_CODES
 
-from emis_lod import formats
+from emis_lod import formats, messages
 from emis_lod.formats import HTML, PROBLEM_JSON, TEXT, Format
 from emis_lod.loaders.releases import NoRelease
+
+from .messages import localised_description
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,30 @@ def message_format() -> Format:
         return TEXT
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """An error answer: status, a message saying what went wrong and how to fix it."""
+def page_language() -> tuple[str, tuple[str, ...]]:
+    """The language of an HTML error page and the languages it links to (never failing: a
+    page that says what went wrong is written even when the release cannot be opened)."""
+    from .documents import DEFAULT_LANGUAGES, choose_language, languages
+
+    try:
+        return choose_language(), languages()
+    except Exception:  # noqa: BLE001 (the error being answered may be this very one)
+        return DEFAULT_LANGUAGES[0], DEFAULT_LANGUAGES
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None,
+                   error: Exception | None = None) -> Response:
+    """An error answer: status, a message saying what went wrong and how to fix it (on an
+    HTML page in the page's language when the error was raised with a message key)."""
     title = HTTP_STATUS_CODES.get(status, "Error")
     fmt = message_format()
     if fmt is HTML:
-        body = render_template("error.html", status=status, title=title, message=message)
+        lang, offered = page_language()
+        texts = messages.messages(lang)
+        body = render_template(
+            "error.html", status=status, lang=lang, languages=offered,
+            title=texts.get(f"status_{status}") or (title if lang == "en" else texts.get("error", title)),
+            message=(localised_description(error, lang) if error is not None else None) or message)
     elif fmt is PROBLEM_JSON:
         body = json.dumps({"type": "about:blank", "title": title, "status": status,
                            "detail": message}, ensure_ascii=False, indent=2) + "\n"
@@ -74,7 +94,7 @@ def _http(error: HTTPException) -> Response:
     headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type",)}
     status = error.code or 500
     message = error.description or HTTP_STATUS_CODES.get(status, "")
-    return error_response(status, message, headers)
+    return error_response(status, message, headers, error)
 
 
 def _not_acceptable(error: formats.NotAcceptable) -> Response:

@@ -40,7 +40,7 @@ from emis_lod.settings import Settings
 
 from . import EXTENSION, Release, ReleaseHolder, create_app
 from . import document_store as store_module
-from .documents import LANGUAGES, RDF_TYPE, lookup, render_body, thing_resource
+from .documents import RDF_TYPE, languages, lookup, render_body, thing_resource
 
 PRERENDERED_TYPES = ("school", "district", "region", "cube")
 FOLLOW_EVERY = 5.0   # seconds between two looks at which release is served
@@ -67,7 +67,7 @@ def variants(app: Flask, rel: Release, type_: str, key: str) -> list[Row]:
     out = []
     path = "/" + resource.doc_url[len(rel.uris.base):]
     for fmt in DOCUMENT_FORMATS:
-        for lang in (LANGUAGES if fmt is HTML else ("",)):
+        for lang in (languages(rel) if fmt is HTML else ("",)):
             with app.test_request_context(path):
                 setattr(g, EXTENSION, rel)
                 body = render_body(rel, resource, triples, fmt, lang, resource.iri, True)

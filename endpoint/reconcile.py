@@ -32,7 +32,7 @@ from emis_lod.uris import RECONCILE_PATH, decode_key
 
 from . import Release, load_query, release, solutions
 from .document_cache import Memo
-from .documents import LANGUAGES, choose_language, pick_label, term_labels
+from .documents import choose_language, languages, pick_label, term_labels
 from .reconcile_index import (
     REC_PROPERTIES,
     REC_TYPES,
@@ -297,7 +297,7 @@ def suggest_entity() -> Response:
     lang = request.args.get("lang", "")
     result = []
     for entity in entities:
-        name = entity.name(lang if lang in LANGUAGES else None)
+        name = entity.name(lang if lang in languages(rel) else None)
         result.append({"id": entity.id, "name": name,
                        "description": describe(index, entity, _lang_of(entity, name)),
                        "notable": [_type_object(rel, entity.type)]})
@@ -355,7 +355,7 @@ def preview() -> Response:
                        f"release {rel.id}")
     lang = choose_language()
     names = {language: sorted(n for l_, n in entity.names if l_ == language)
-             for language in (*LANGUAGES, "")}
+             for language in (*languages(rel), "")}
     places = []
     for place in (entity.district, entity.region):
         if place and place in index.by_iri:

@@ -44,6 +44,7 @@ from emis_lod.formats import HTML, RDF_FORMATS, RESULTS_FORMATS, RESULTS_JSON, T
 from emis_lod.namespaces import SD, SH
 
 from . import EXECUTOR, Release, release, settings
+from .documents import choose_language, languages
 from .executor import QueryExecutor, QueryJob, QueryProcessFailed
 
 bp = Blueprint("sparql", __name__)
@@ -333,8 +334,10 @@ def service_description() -> Response:
     g.response_format = fmt
     body: str | bytes
     if fmt is HTML:
+        lang = choose_language()
         body = render_template(
-            "sparql.html", rel=rel, examples=EXAMPLES, prefixes=sorted(rel.prefixes.items()),
+            "sparql.html", rel=rel, lang=lang, languages=languages(rel),
+            examples=EXAMPLES, prefixes=sorted(rel.prefixes.items()),
             results_formats=RESULTS_FORMATS, rdf_formats=RDF_FORMATS,
             query=request.args.get("example") or EXAMPLES[0][1], settings=settings())
     else:

@@ -29,8 +29,8 @@ from emis_lod.loaders import provenance, releases
 from emis_lod.loaders.errors import Rejection
 
 from . import Release, release, solutions
-from .documents import CACHE_CONTROL, LANGUAGES, choose_language
-from .messages import message
+from .browse import type_labels
+from .documents import CACHE_CONTROL, choose_language, languages
 
 bp = Blueprint("summary", __name__)
 
@@ -109,7 +109,7 @@ def summary() -> Response:
         return f"{rel.uris.release_summary}?{urlencode({**args, 'page': number})}"
 
     body = render_template(
-        "release.html", rel=rel, lang=lang, languages=LANGUAGES, m=lambda key: message(key, lang),
+        "release.html", rel=rel, lang=lang, languages=languages(rel), type_labels=type_labels(rel, lang),
         tables=tables(rel), table=table, total=len(rows), page=page, pages=pages,
         rejected=rows.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].to_dict("records"),
         prev=link(page - 1) if page > 1 else None, next=link(page + 1) if page < pages else None,

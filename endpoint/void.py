@@ -28,7 +28,9 @@ from emis_lod.loaders import changes, dumps
 from . import Release, release, solutions
 from .documents import (
     alternates,
+    choose_language,
     document_response,
+    languages,
     named_document_format,
     render_rdf,
     see_other,
@@ -193,7 +195,8 @@ def document(name: str) -> Response:
     if fmt is HTML:
         stats = statistics(rel)
         body: Any = render_template(
-            "void.html", rel=rel, dataset=dataset_iri(rel), doc_url=doc_url(rel),
+            "void.html", rel=rel, lang=choose_language(), languages=languages(rel),
+            dataset=dataset_iri(rel), doc_url=doc_url(rel),
             triples=[t for t in triples if t.subject == ox.NamedNode(dataset_iri(rel))],
             short=lambda iri: _short(rel, iri), stats=stats, alternates=alternates(doc_url(rel)))
     else:

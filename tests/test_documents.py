@@ -194,7 +194,7 @@ def test_html_document(client, site) -> None:
     assert f'<a href="{base}id/district/KG-C-01">Аламудунский район</a>' in page
     assert f'<a href="{base}def/concept/school-type/general-secondary">' \
            "Средняя общеобразовательная школа</a>" in page
-    assert "<h2>Enrolment by grade</h2>" in page
+    assert "<h2>Контингент по классам</h2>" in page  # the page's words in its language
     assert '<td class="num">15</td><td class="num">12</td><td class="num">27</td>' in page
     assert "число учащихся" in page  # the property's label from the ontology
     assert "Accept-Language" in response.headers["Vary"]
