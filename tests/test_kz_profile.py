@@ -131,8 +131,8 @@ def test_build_loads_every_table_and_rejects_only_the_invalid_rows(built: BuildR
             "per_capita_funding"} <= set(loaded)
     for t in loaded.values():
         assert t.rows_loaded > 0, t.table
-    expected = {(r["file"], r["row"]) for r in manifest["invalid"]}
-    rejected = {(r.file, int(r.row)) for r in built.rejections.itertuples(index=False)}
+    expected = {(r["file"], r["row"], r["column"]) for r in manifest["invalid"]}
+    rejected = {(r.file, int(r.row), r.column) for r in built.rejections.itertuples(index=False)}
     assert rejected == expected
     assert built.shacl_violations == 0
     assert loaded["schools"].encoding == "kz1048" and loaded["per_capita_norms"].encoding == "xlsx"
