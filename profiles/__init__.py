@@ -184,8 +184,35 @@ def load(path: Path) -> Profile:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise ProfileError(f"{file}: not valid YAML: {err}") from None
+    if isinstance(data, dict) and "extends" in data:
+        data = _extended(data, file)
     check(data, file)
     return Profile(str(data["name"]), file.parent.resolve(), data)
+
+
+def _extended(data: dict[str, Any], file: Path) -> dict[str, Any]:
+    """A profile that ``extends`` another (a bundled name or a directory relative to it): the
+    other's keys, its directory lists followed by this one's (so that a ministry adds its own
+    tables, shapes or code lists to the platform's, and replaces one by giving a file of the
+    same name), everything else merged key by key with this one's values winning."""
+    data = dict(data)
+    parent = str(data.pop("extends"))
+    here = file.parent
+    try:
+        base = _bundled(parent) if parent in bundled() else load(here / parent)
+    except ProfileError as err:
+        raise ProfileError(f"{file}: extends: {err}") from None
+    out = {k: v for k, v in base.resolved().items() if k != "directory"}
+    for key, value in data.items():
+        if key in DIRECTORIES:
+            out[key] = [*out.get(key, []), *(str((here / d).resolve()) for d in value)]
+        elif key == "geography":
+            out[key] = str((here / value).resolve())
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
 
 
 def load_profile(name_or_dir: str | Path | None = None,

@@ -19,14 +19,12 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from emis_lod.cli import main
 from emis_lod.endpoint import create_app
 from emis_lod.generator import generate
 from emis_lod.loaders import releases
-from emis_lod.profiles import load_profile
 from emis_lod.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,27 +39,18 @@ def readme_files() -> dict[str, str]:
     """The files of README's "Adding a table": each ```block``` after a line `` `path`: ``."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Adding a table\n", 1)[1].split("\n## ", 1)[0]
-    return dict(re.findall(r"^`((?:mappings|ontology|shapes|concepts)/[\w.-]+)`:\n\n```\w*\n(.*?)^```",
-                           section, re.M | re.S))
+    return dict(re.findall(r"^`((?:mappings|ontology|shapes|concepts)/[\w.-]+|profile\.yaml)`:[^\n]*\n"
+                           r"(?:[^`\n][^\n]*\n)*\n```\w*\n(.*?)^```", section, re.M | re.S))
 
 
 def write_profile(directory: Path, files: dict[str, str]) -> Path:
-    """A profile directory: the README's files, and a profile.yaml that is the bundled kg's with
-    its directory lists ending in the profile's own (as the README says to write it)."""
-    kg = load_profile("kg")
-    data = yaml.safe_load((kg.directory / "profile.yaml").read_text(encoding="utf-8"))
-    data["name"] = "kg-sports"
-    for key in ("mappings", "ontology", "concepts", "shapes", "indicators", "derived", "dumps"):
-        own = [key] if key in ("mappings", "ontology", "concepts", "shapes") else []
-        data[key] = [str(d) for d in kg.directories(key)] + own
-    data["geography"] = str(kg.geography)
+    """A profile directory holding the README's files, its profile.yaml included (and the
+    directories it lists, should a case leave one empty)."""
     for key in ("mappings", "ontology", "concepts", "shapes"):
         (directory / key).mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).write_text(text, encoding="utf-8")
-    (directory / "profile.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-                                            encoding="utf-8")
     return directory
 
 
@@ -78,7 +67,7 @@ def valid_school_codes(source: Path, faulty: set[tuple[str, int]], values: set[s
 @pytest.fixture(scope="module")
 def files() -> dict[str, str]:
     found = readme_files()
-    assert set(found) == {MAPPING, "ontology/sports.ttl", "shapes/sports.ttl",
+    assert set(found) == {"profile.yaml", MAPPING, "ontology/sports.ttl", "shapes/sports.ttl",
                           "concepts/sports-facility-kinds.ttl"}, "README's files changed"
     return found
 

@@ -169,3 +169,19 @@ def test_every_profile_key_is_documented() -> None:
     schema = json.loads((ROOT / "profiles" / "profile.schema.json").read_text(encoding="utf-8"))
     for key in schema["properties"]:
         assert f"`{key}`" in section, f"profile key {key} missing from the README"
+
+
+def test_a_profile_extends_another(tmp_path: Path) -> None:
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "profile.yaml").write_text(
+        "extends: kg\nname: kg-city\nmappings: [mappings]\ncurrency: USD\n"
+        "title: {ru: Каталог города}\n", encoding="utf-8")
+    p = load(tmp_path)
+    kg = load_profile("kg")
+    assert p.name == "kg-city" and p.currency == "USD" and p.languages == kg.languages
+    assert p.directories("mappings") == [*kg.directories("mappings"), tmp_path.resolve() / "mappings"]
+    assert p.files("shapes") == kg.files("shapes")
+    assert p.text("title", "ru") == "Каталог города" and p.text("title", "en") == kg.text("title", "en")
+    (tmp_path / "profile.yaml").write_text("extends: nowhere\nname: x\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match="extends: .*nowhere"):
+        load(tmp_path)
