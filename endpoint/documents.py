@@ -471,7 +471,8 @@ def render_body(rel: Release, resource: Resource, triples: Sequence[ox.Triple], 
                           context_url=rel.uris.context)
     page = Page(triples, resource.iri, rel, lang, term_labels(rel))
     links = inbound_links(rel, resource.iri, lang, page) if inbound else []
-    described = schema_org(page.by_subject, resource.iri, rel.uris.vocab, resource.doc_url)
+    described = schema_org(page.by_subject, resource.iri, rel.uris.vocab, resource.doc_url,
+                           rel.profile.data["country"]["code"])
     return render_template(
         "document.html", page=page, main=page.main(), others=page.others(),
         enrolment=page.enrolment(), inbound=links[:INBOUND_LIMIT],

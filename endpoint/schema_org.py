@@ -72,7 +72,8 @@ def _place(by_subject: Pairs, iri: str) -> dict[str, Any]:
     return place
 
 
-def schema_org(by_subject: Pairs, root: str, vocab: str, url: str) -> dict[str, Any] | None:
+def schema_org(by_subject: Pairs, root: str, vocab: str, url: str,
+               country: str | None = None) -> dict[str, Any] | None:
     """The schema.org description of a school, district or region, or None for other things."""
     pairs = by_subject.get(root, ())
     types = {o.value for o in _values(pairs, RDF_TYPE) if isinstance(o, ox.NamedNode)}
@@ -90,7 +91,9 @@ def schema_org(by_subject: Pairs, root: str, vocab: str, url: str) -> dict[str, 
         out["identifier"] = code
     district, region = _iri(pairs, vocab + "district"), _iri(pairs, vocab + "region")
     if kind == "School":
-        address: dict[str, Any] = {"@type": "PostalAddress", "addressCountry": "KG"}
+        address: dict[str, Any] = {"@type": "PostalAddress"}
+        if country:            # the profile's (ISO 3166-1)
+            address["addressCountry"] = country
         street, settlement = _literal(pairs, SCHEMA + "address"), _literal(pairs, vocab + "settlement")
         if street:
             address["streetAddress"] = street

@@ -92,6 +92,7 @@ def test_school_page_embeds_schema_org(client, site) -> None:
     assert geo[SCHEMA + "longitude"] == [{"@value": 74.628}]
     [address] = school[SCHEMA + "address"]
     assert address[SCHEMA + "streetAddress"][0]["@value"].startswith("Аламүдүн")
+    assert address[SCHEMA + "addressCountry"] == [{"@value": "KG"}]   # the profile's country
     places = {p["@id"]: p for p in school[SCHEMA + "containedInPlace"]}
     district = places[f"{base}id/district/{DISTRICT}"]
     assert {"@value": "Alamüdün District", "@language": "en"} in district[SCHEMA + "name"]
