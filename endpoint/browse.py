@@ -358,8 +358,8 @@ def list_things(name: str) -> Response:
     paging = Paging(rel.uris.list(type_), params, page, size, total,
                     "." + fmt.suffix if with_suffix else "")
     if page > paging.last:
-        raise NotFound(f"page {page} is beyond the last page ({paging.last}) of "
-                       f"{paging.href(1)}")
+        raise described_error(NotFound, "page_beyond", page=page, last=paging.last,
+                              url=paging.href(1))
     text = Template(load_query("list_page")).substitute(
         cls=cls, filters=filters, limit=size, offset=(page - 1) * size)
     iris = [row["s"].value for row in solutions(rel.store, text, rel.prefixes)]
