@@ -23,7 +23,7 @@ from emis_lod.loaders.releases import NoRelease
 from emis_lod.settings import Settings
 
 from . import CORS_HEADERS, ReleaseHolder, document_store
-from .documents import CACHE_CONTROL, language_for, link_header, vary_for
+from .documents import CACHE_CONTROL, language_for, languages, link_header, vary_for
 from .prerender import PRERENDERED_TYPES
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -74,7 +74,7 @@ class PrerenderedDocuments:
         except NotAcceptable:
             return None
         lang = language_for(dict(args).get("lang", ""), parse_accept_header(
-            environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)) if fmt is HTML else ""
+            environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept), languages(rel)) if fmt is HTML else ""
         document = documents.get(iri, fmt.media_type, lang)
         if document is None:
             return None
