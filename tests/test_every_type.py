@@ -25,19 +25,29 @@ import requests
 from pyld import jsonld
 
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, RDF_FORMATS, TURTLE
-from emis_lod.generator import generate
 from emis_lod.loaders.build import build
-from emis_lod.loaders.resource_types import bundled_types
+from emis_lod.loaders.mapping_spec import load_mappings
+from emis_lod.loaders.resource_types import ResourceType, resource_types
+from emis_lod.profiles import load_profile
 from emis_lod.settings import load_settings
 from emis_lod.uris import Uris, decode_key
 
 from serverutil import free_port, running_server
 
 OTHERS = ("ontology-term", "concept-scheme", "concept", "void-dataset", "dcat-catalog")
-# the types a release of the bundled mappings records (the parameters must be known before the
-# build; test_the_release_records_these_types holds the release to them)
-TYPES = tuple(bundled_types(Uris("http://data.test/")))
-KINDS = (*TYPES, *OTHERS)
+PROFILES = ("kg", "kz")   # each bundled profile's release is served and checked
+
+
+def profile_types(name: str) -> dict[str, ResourceType]:
+    """The types a release of a bundled profile records (the parameters must be known before
+    the build; test_the_release_records_these_types holds the release to them)."""
+    profile = load_profile(name)
+    return resource_types(load_mappings(files=profile.files("mappings")), Uris("http://data.test/"),
+                          profile.files("derived"))
+
+
+TYPES = {name: tuple(profile_types(name)) for name in PROFILES}
+KINDS = tuple(dict.fromkeys(kind for name in PROFILES for kind in (*TYPES[name], *OTHERS)))
 CORS = "Access-Control-Allow-Origin"
 MISSING_KEY = "no-such-key-0000"
 SCHOOLS = 10  # enough for a resource of every type; the build takes a few seconds
@@ -66,14 +76,15 @@ class Target:
         return "/id/" in self.start
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="module", params=PROFILES)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    profile = load_profile(request.param)
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    source = tmp_path_factory.mktemp("every-type-source")
-    store = tmp_path_factory.mktemp("every-type-store")
-    generate(source, schools=SCHOOLS, seed=5)
-    build(source, store, load_settings(base_uri=base), echo=lambda *_: None)
+    source = tmp_path_factory.mktemp(f"every-type-source-{profile.name}")
+    store = tmp_path_factory.mktemp(f"every-type-store-{profile.name}")
+    profile.generate(source, SCHOOLS, 5)
+    build(source, store, load_settings(base_uri=base), echo=lambda *_: None, profile=profile)
     with running_server(store, port=port) as url:
         assert url == base
         yield Uris(base)
@@ -148,6 +159,8 @@ def targets(site: Uris, http: requests.Session, release_types: dict[str, Any]
 
 @pytest.fixture(params=KINDS)
 def target(request: pytest.FixtureRequest, targets: dict[str, Target | None]) -> Target:
+    if request.param not in targets:
+        pytest.skip(f"{request.param!r} is not a type of this profile's releases")
     found = targets[request.param]
     if found is None:
         pytest.skip(f"the store has no resource of type {request.param!r}")
@@ -236,10 +249,12 @@ def loader(http: requests.Session):
 
 # ------------------------------------------------------------------ checks
 
-def test_the_release_records_these_types(release_types: dict[str, Any], site: Uris) -> None:
+def test_the_release_records_these_types(release_types: dict[str, Any], site: Uris,
+                                         http: requests.Session) -> None:
     """The types this module is parametrised with are those the release records, each with its
     class (a term of the ontology)."""
-    assert set(release_types) == set(TYPES)
+    profile = http.get(site.release_file("manifest.json"), timeout=30).json()["profile"]
+    assert set(release_types) == set(TYPES[profile])
     for type_, made in release_types.items():
         assert made["class"].startswith(site.vocab), type_
 
