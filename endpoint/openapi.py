@@ -47,8 +47,9 @@ def _param(name: str, where: str, description: str, *, required: bool = False,
 FORMAT_DOC = _param("format", "query", "the answer's format, instead of Accept",
                     schema={"type": "string",
                             "enum": [f.name for f in DOCUMENT_FORMATS]})
-LANG = _param("lang", "query", "language of the HTML page (else Accept-Language)",
-              schema={"type": "string", "enum": ["ky", "ru", "en"]})
+LANG = _param("lang", "query", "language of the HTML page, one of the served release's (its "
+              "profile's languages), else Accept-Language",
+              schema={"type": "string", "pattern": "^[a-z]{2,3}$"})
 DOCUMENT_OK = {"description": "the document, in the negotiated format (Vary: Accept; ETag; "
                               "Link rel=alternate for every format)",
                "content": _media(DOCUMENT_FORMATS)}
