@@ -257,23 +257,24 @@ def endpoint() -> Response:
 
 # ---------------------------------------------------------------------- service description
 
+# (message key of the title, query): the plain form's examples (the query UI's are docs/queries)
 EXAMPLES = (
-    ("Schools per region",
+    ("example_schools_per_region",
      "SELECT ?region ?name (COUNT(?school) AS ?schools) WHERE {\n"
      "  ?school a emis:School ; emis:region ?region .\n"
      "  ?region schema:name ?name . FILTER(lang(?name) = \"en\")\n"
      "} GROUP BY ?region ?name ORDER BY DESC(?schools)"),
-    ("Ten largest schools",
+    ("example_largest_schools",
      "SELECT ?school ?name ?pupils WHERE {\n"
      "  ?school a emis:School ; schema:name ?name ; emis:pupils ?pupils .\n"
      "  FILTER(lang(?name) = \"ru\")\n"
      "} ORDER BY DESC(?pupils) LIMIT 10"),
-    ("Girls and boys in grade 5",
+    ("example_grade_5",
      "SELECT ?school ?girls ?boys WHERE {\n"
      "  ?e a emis:Enrolment ; emis:school ?school ; emis:grade 5 ;\n"
      "     emis:girls ?girls ; emis:boys ?boys .\n"
      "} LIMIT 100"),
-    ("Named graphs",
+    ("example_named_graphs",
      "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
 )
 

@@ -50,6 +50,9 @@
   var select = document.getElementById("example-select");
   var why = document.getElementById("example-why");
   var examples = {};
+  // a documented query's title in the page's language when its header has one (ru:, ky:)
+  var lang = document.documentElement.lang;
+  function title(ex) { return ex[lang] || ex.title; }
   fetch(section.dataset.examples, { headers: { Accept: "application/json" } })
     .then(function (r) { return r.json(); })
     .then(function (list) {
@@ -57,7 +60,7 @@
         examples[ex.id] = ex;
         var option = document.createElement("option");
         option.value = ex.id;
-        option.textContent = ex.title;
+        option.textContent = title(ex);
         select.appendChild(option);
       });
       select.dataset.loaded = String(list.length);
@@ -68,7 +71,8 @@
     var current = yasgui.getTab();
     current.setEndpoint(endpoint);
     setQuery(current, ex.query);
-    current.setName(ex.title.length > 40 ? ex.title.slice(0, 38) + "…" : ex.title);
+    var name = title(ex);
+    current.setName(name.length > 40 ? name.slice(0, 38) + "…" : name);
     why.textContent = ex.why || "";
   });
 })();
