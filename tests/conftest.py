@@ -37,10 +37,17 @@ def generator_manifest(demo_source: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def built(demo_source: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
+def demo_built(demo_source: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
     store = tmp_path_factory.mktemp("store")
     return build(demo_source, store, load_settings(base_uri="http://data.test/"),
                  echo=lambda *_: None)
+
+
+@pytest.fixture(scope="session")
+def built(demo_built: BuildReport) -> BuildReport:
+    """The build of the default profile's demo export (a module may rebind ``built`` to
+    ``profile_built`` to run its tests on every profile)."""
+    return demo_built
 
 
 @pytest.fixture(scope="session", params=PROFILES)
@@ -71,7 +78,7 @@ def profile_built(profile: Profile, tmp_path_factory: pytest.TempPathFactory,
                   request: pytest.FixtureRequest) -> BuildReport:
     """A built store of the profile's demo export (the kg one is ``built`` itself)."""
     if profile.name == "kg":
-        return request.getfixturevalue("built")
+        return request.getfixturevalue("demo_built")
     store = tmp_path_factory.mktemp(f"store-{profile.name}")
     return build(request.getfixturevalue("profile_source"), store,
                  load_settings(base_uri="http://data.test/"), echo=lambda *_: None, profile=profile)
