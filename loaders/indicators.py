@@ -164,9 +164,11 @@ def _school_rows(store: ox.Store, uris: Uris, path: Path, breakdown: bool,
 
 
 def _areas(store: ox.Store, uris: Uris) -> pd.DataFrame:
+    """The district and region of every organisation a query may count: whatever lies in a
+    district and a region (schools, preschool organisations)."""
     answer = _answer(store, uris, """
         SELECT ?school ?district ?region WHERE {
-          ?school a emis:School ; emis:district ?district ; emis:region ?region }""", "areas")
+          ?school emis:district ?district ; emis:region ?region }""", "areas")
     return pd.DataFrame({name: _decoded(answer[name])[0] for name in answer.columns})
 
 
@@ -219,7 +221,9 @@ def _observe(ind: Indicator, rows: dict[str, pd.DataFrame], areas: pd.DataFrame)
                 schools=("school", "nunique")).reset_index().rename(columns={level: "area"})
             # a count (no denominator in its query) keeps no denominator, not a sum of 0
             grouped["denominator"] = grouped["denominator"].where(grouped.pop("denominators") > 0)
-            grouped["level"] = level
+            # an organisation's own observation is named by its type (school, preschool)
+            grouped["level"] = level if level != LEVELS[0] else \
+                grouped["area"].str.rsplit("/", n=2).str[-2]
             grouped["indicator"] = ind.iri
             grouped["notation"] = ind.notation
             grouped["unit"] = ind.unit

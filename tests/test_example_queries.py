@@ -208,7 +208,19 @@ class Source:
 
     @cached_property
     def buildings(self) -> pd.DataFrame:
+        """The buildings of schools (those of preschool organisations: ``preschool_buildings``)."""
+        return self._buildings[self._buildings["school_code"] != ""]
+
+    @cached_property
+    def preschool_buildings(self) -> pd.DataFrame:
+        return self._buildings[self._buildings["preschool_code"] != ""]
+
+    @cached_property
+    def _buildings(self) -> pd.DataFrame:
         f = self.table("buildings", "buildings.csv")
+        for owner in ("school_code", "preschool_code"):     # one of the two in each row
+            if owner not in f:
+                f[owner] = ""
         f["zone"] = coded(f["seismic_zone"], ZONES, "seismic zone")
         f["capacity"] = number(f["capacity"])
         for service in ("electricity", "drinking_water", "indoor_toilets", "internet"):

@@ -22,7 +22,7 @@ TYPES = {"сош", "оош", "нош", "гимназия", "лицей", "спе
 OWNERSHIP = {"государственная", "муниципальная", "частная"}
 LANGUAGES = {"кыргызский", "русский", "узбекский", "таджикский"}
 DOMAIN_FILES = ("finance.csv", "textbooks.csv", "textbook_provision.csv", "staff.csv",
-                "training.csv", "buildings.csv", "safety_assessments.csv")
+                "training.csv", "preschools.csv", "buildings.csv", "safety_assessments.csv")
 
 
 def school_faults(result: GeneratedSet) -> tuple[InvalidRow, ...]:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from emis_lod.generator import DOMAIN_FAULT_KINDS, GeneratedSet, InvalidRow, generate
+from emis_lod.generator.faults import PRESCHOOL_FAULT_KINDS, SCHOOL_FAULT_KINDS
 from emis_lod.generator.geography import load_geography
 from emis_lod.generator.model import DOMAIN_COLUMNS, PERSONAL_COLUMNS
 
@@ -24,7 +25,7 @@ GRADES = range(1, 12)
 EXCEL = {"encoding": "cp1251", "sep": ";", "newline": b"\r\n"}
 WEB = {"encoding": "utf-8", "sep": ",", "newline": b"\n"}
 FORMATS = {"finance.csv": EXCEL, "textbooks.csv": WEB, "textbook_provision.csv": EXCEL,
-           "staff.csv": EXCEL, "training.csv": WEB, "buildings.csv": EXCEL,
+           "staff.csv": EXCEL, "training.csv": WEB, "preschools.csv": EXCEL, "buildings.csv": EXCEL,
            "safety_assessments.csv": WEB}
 DOMAIN_FILES = tuple(FORMATS)
 
@@ -55,6 +56,8 @@ VALUES = {   # the value sets of the coded columns, as documented (compared case
     "hazards": {"сель", "паводок", "оползень", "лавина"},
     "yes_no": {"да", "нет"},
     "assessment": {"безопасное", "требует усиления", "небезопасное", "аварийное"},
+    "preschool_type": {"детский сад", "ясли-сад", "общинный детский сад", "школа-детский сад",
+                       "семейный детский сад", "д/с", "детсад", "ясли - сад", "одс", "увк"},
 }
 SERVICES = ("electricity", "drinking_water", "indoor_toilets", "central_heating", "internet")
 FAILED = {"небезопасное", "аварийное"}
@@ -114,6 +117,10 @@ class Demo:
 
     def valid(self, name: str) -> pd.DataFrame:
         return clean(self.tables[name].drop(index=sorted(self.bad.get(name, ()))))
+
+    def school_buildings(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a buildings frame about schools (not preschool organisations)."""
+        return frame[frame["preschool_code"].str.strip() == ""]
 
     @property
     def pupils(self) -> pd.DataFrame:
@@ -193,8 +200,23 @@ def faults(demo: Demo) -> dict[str, dict[int, set[str]]]:
     flag("training.csv", tr["completed"].map(parse_date) > EXPORT_DATE, "completed")
     flag("training.csv", _duplicates(tr["personal_id"] + tr["course_code"]), "course_code")
 
+    geo = {(d.region_code, d.code) for d in load_geography().districts}
+    ps = t["preschools.csv"]
+    flag("preschools.csv", _duplicates(ps["preschool_code"]), "preschool_code")
+    flag("preschools.csv", ~pd.Series(list(zip(ps["region_code"], ps["district_code"], strict=True)),
+                                      index=ps.index).isin(geo), "district_code")
+    latitude = pd.to_numeric(ps["latitude"].str.replace(",", "."), errors="coerce")
+    flag("preschools.csv", ~latitude.between(39.0, 43.5), "latitude")
+    for age in range(1, 7):
+        flag("preschools.csv", ps[f"age{age}"].str.startswith("-"), f"age{age}")
+    flag("preschools.csv", ~folded(ps["preschool_type"]).isin(VALUES["preschool_type"]),
+         "preschool_type")
+    preschools = set(ps.loc[~ps.index.isin(found.get("preschools.csv", {})), "preschool_code"])
+
     b = t["buildings.csv"]
-    flag("buildings.csv", ~b["school_code"].isin(schools), "school_code")
+    of_school = b["preschool_code"] == ""
+    flag("buildings.csv", of_school & ~b["school_code"].isin(schools), "school_code")
+    flag("buildings.csv", ~of_school & ~b["preschool_code"].isin(preschools), "preschool_code")
     flag("buildings.csv", ~folded(b["material"]).isin(VALUES["material"]), "material")
     flag("buildings.csv", _duplicates(b["building_id"]), "building_id")
     buildings = set(b.loc[~b.index.isin(found.get("buildings.csv", {})), "building_id"])
@@ -228,8 +250,10 @@ def test_manifest_values_are_the_cells_and_every_kind_occurs(demo: Demo) -> None
         assert table["invalid_rows"] == len(demo.bad[name]) == sum(table["invalid_kinds"].values())
         assert set(table["invalid_kinds"]) == set(kinds)
         assert table["valid_rows"] == demo.result.valid_rows(name)
-        # a handful: about 0.5% of the valid rows, at least one of each kind
-        assert table["invalid_rows"] <= max(len(kinds), round(0.006 * table["valid_rows"]))
+        # a handful: about 0.5% of the valid rows, at least one of each kind (of the rows about
+        # schools and, apart, of those about preschool organisations)
+        least = len(SCHOOL_FAULT_KINDS.get(name, ())) + len(PRESCHOOL_FAULT_KINDS.get(name, ()))
+        assert table["invalid_rows"] <= least + round(0.006 * table["valid_rows"])
     assert manifest["personal"] == {"staff.csv": ["personal_id", "full_name", "birth_date",
                                                   "diploma_number"],
                                     "training.csv": ["personal_id"]}
@@ -276,7 +300,8 @@ def documented_columns() -> dict[str, list[str]]:
         if name not in FORMATS:
             continue
         rows = [line for line in section.splitlines() if line.startswith("| `")]
-        out[name] = [c for line in rows for c in re.findall(r"`([a-z_]+)`", line.split("|")[1])]
+        out[name] = [c for line in rows
+                     for c in re.findall(r"`([a-z][a-z0-9_]*)`", line.split("|")[1])]
     return out
 
 
@@ -330,22 +355,28 @@ def test_catalogue_size_depends_on_the_seed_only(tmp_path: Path, seed: int) -> N
 
 def test_valid_rows_reference_valid_rows_only(demo: Demo) -> None:
     schools = set(demo.valid_schools["school_code"])
-    for name in ("finance.csv", "textbook_provision.csv", "staff.csv", "buildings.csv"):
-        assert set(demo.valid(name)["school_code"]) <= schools, name
+    of_schools = {name: demo.valid(name) for name in ("finance.csv", "textbook_provision.csv",
+                                                      "staff.csv")}
+    of_schools["buildings.csv"] = demo.school_buildings(demo.valid("buildings.csv"))
+    for name, frame in of_schools.items():
+        assert set(frame["school_code"]) <= schools, name
     assert set(demo.valid("textbook_provision.csv")["textbook_id"]) \
         <= set(demo.valid("textbooks.csv")["textbook_id"])
     assert set(demo.valid("training.csv")["personal_id"]) <= set(demo.valid("staff.csv")["personal_id"])
     assert set(demo.valid("safety_assessments.csv")["building_id"]) \
         == set(demo.valid("buildings.csv")["building_id"])      # every building inspected
-    for name in ("staff.csv", "buildings.csv", "finance.csv", "textbook_provision.csv"):
-        assert set(demo.valid(name)["school_code"]) == schools, f"a school without {name}"
+    for name, frame in of_schools.items():
+        assert set(frame["school_code"]) == schools, f"a school without {name}"
 
 
 def test_invalid_schools_and_their_rows_are_nowhere(demo: Demo) -> None:
     faulty = clean(demo.schools.loc[sorted(demo.bad["schools.csv"])])
     codes = set(faulty["school_code"]) - set(demo.valid_schools["school_code"])
     for name in ("finance.csv", "textbook_provision.csv", "staff.csv", "buildings.csv"):
-        assert not codes & set(clean(demo.tables[name])["school_code"]), name
+        frame = clean(demo.tables[name])
+        if name == "buildings.csv":
+            frame = demo.school_buildings(frame)
+        assert not codes & set(frame["school_code"]), name
 
 
 # --- value sets and formats ------------------------------------------------------------------
@@ -529,7 +560,7 @@ def test_catalogue_is_realistic(demo: Demo) -> None:
 
 
 def test_buildings_follow_geography_and_enrolment(demo: Demo) -> None:
-    b = demo.valid("buildings.csv")
+    b = demo.school_buildings(demo.valid("buildings.csv"))
     number = b["building_id"].str.rsplit("-", n=1).str[1].astype(int)
     assert (b["building_id"] == b["school_code"] + "-" + number.astype(str)).all()
     assert number.between(1, 3).all() and b["building_id"].is_unique
@@ -566,6 +597,7 @@ def test_latest_inspection_counts_and_old_adobe_fails(large: Demo) -> None:
     assert len(old_adobe) >= 30 and len(new_concrete) >= 30
     assert old_adobe.mean() > 0.5 > 0.1 > new_concrete.mean()
     village = large.valid_schools.set_index("school_code")["locality"] == "село"
+    b = large.school_buildings(b)
     school = b["school_code"]
     adobe = folded(b["material"]) == "саман"
     assert adobe[school.map(village).to_numpy()].mean() > 3 * adobe[~school.map(village).to_numpy()].mean()

@@ -167,6 +167,7 @@ def make_buildings(rng: np.random.Generator, schools: SchoolSet, geo: Geography
         "building_id": pad(rng, texts([f"{c}-{k}" for c, k in
                                        zip(codes, number.tolist(), strict=True)]), 0.005),
         "school_code": pad(rng, codes, 0.01),
+        "preschool_code": texts([""])[np.zeros(len(school), dtype=np.int64)],
         "year_built": number_texts(year),
         "material": capitalise(rng, texts(MATERIALS)[material], 0.04),
         "storeys": number_texts(storeys),

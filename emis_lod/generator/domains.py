@@ -9,6 +9,7 @@ recipe changes. Tables are yielded one at a time, in the order of
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ from .model import (
     BUILDINGS_FILE,
     FINANCE_COLUMNS,
     FINANCE_FILE,
+    PRESCHOOL_COLUMNS,
+    PRESCHOOLS_FILE,
     PROVISION_COLUMNS,
     PROVISION_FILE,
     SAFETY_COLUMNS,
@@ -35,6 +38,7 @@ from .model import (
     TRAINING_FILE,
     InvalidRow,
 )
+from .preschools import make_preschool_buildings, make_preschools, preschool_building_faults
 from .schoolset import school_set
 from .staff import course_catalogue, make_staff, make_training, staff_faults, training_faults
 from .textbooks import catalogue_faults, make_catalogue, make_provision, provision_faults
@@ -85,9 +89,36 @@ def domain_tables(seed: int, geo: Geography, records: list[dict[str, str]], vali
     yield (TRAINING_FILE, *insert(TRAINING_FILE, valid_rows, TRAINING_COLUMNS, extras))
     del training, valid_rows
 
+    # preschool organisations: their registry, then their rows after the schools' in the
+    # building and safety tables (streams of their own: the schools' rows stay as they were)
+    taken = {r["school_code"] for r in records} | set(schools.code.tolist())
+    preschools = make_preschools(stream(seed, "preschools"), geo, records, valid, taken)
+    yield (PRESCHOOLS_FILE, *insert(PRESCHOOLS_FILE, preschools.table, PRESCHOOL_COLUMNS,
+                                    preschools.extras))
+
     valid_rows, extras, listed = building_faults(stream(seed, "buildings-faults"), buildings)
-    yield (BUILDINGS_FILE, *insert(BUILDINGS_FILE, valid_rows, BUILDING_COLUMNS, extras))
+    school_part = insert(BUILDINGS_FILE, valid_rows, BUILDING_COLUMNS, extras)
+    preschool_buildings = make_preschool_buildings(stream(seed, "preschool-buildings"),
+                                                   preschools.set, geo)
+    valid_rows, extras, preschool_listed = preschool_building_faults(
+        stream(seed, "preschool-buildings-faults"), preschool_buildings)
+    yield (BUILDINGS_FILE, *append(school_part,
+                                   insert(BUILDINGS_FILE, valid_rows, BUILDING_COLUMNS, extras)))
     assessments = make_assessments(stream(seed, "safety"), buildings)
     del buildings, valid_rows
     valid_rows, extras = assessment_faults(stream(seed, "safety-faults"), assessments, listed)
-    yield (SAFETY_FILE, *insert(SAFETY_FILE, valid_rows, SAFETY_COLUMNS, extras))
+    school_part = insert(SAFETY_FILE, valid_rows, SAFETY_COLUMNS, extras)
+    assessments = make_assessments(stream(seed, "preschool-safety"), preschool_buildings)
+    valid_rows, extras = assessment_faults(stream(seed, "preschool-safety-faults"), assessments,
+                                           preschool_listed)
+    yield (SAFETY_FILE, *append(school_part,
+                                insert(SAFETY_FILE, valid_rows, SAFETY_COLUMNS, extras)))
+
+
+def append(first: tuple[pd.DataFrame, tuple[InvalidRow, ...]],
+           second: tuple[pd.DataFrame, tuple[InvalidRow, ...]]
+           ) -> tuple[pd.DataFrame, tuple[InvalidRow, ...]]:
+    """Two parts of one table, the second's rows after the first's (its faulty rows renumbered)."""
+    (top, top_bad), (bottom, bottom_bad) = first, second
+    moved = tuple(replace(r, row=r.row + len(top)) for r in bottom_bad)
+    return pd.concat([top, bottom], ignore_index=True), top_bad + moved

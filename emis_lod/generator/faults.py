@@ -18,8 +18,9 @@ from .model import FIRST_DATA_ROW, InvalidRow
 
 FAULT_SHARE = 0.005          # of a table's valid rows; at least one fault of each kind
 
-# Fault kinds per table (the column each kind spoils is in the manifest).
-DOMAIN_FAULT_KINDS: dict[str, tuple[str, ...]] = {
+# Fault kinds of the rows about schools, per table (the column each kind spoils is in the
+# manifest).
+SCHOOL_FAULT_KINDS: dict[str, tuple[str, ...]] = {
     "finance.csv": ("unknown_school", "negative_amount", "missing_actual"),
     "textbooks.csv": ("bad_grade",),
     "textbook_provision.csv": ("unknown_school", "negative_copies", "unknown_textbook"),
@@ -27,6 +28,19 @@ DOMAIN_FAULT_KINDS: dict[str, tuple[str, ...]] = {
     "training.csv": ("unknown_personal_id", "future_date"),
     "buildings.csv": ("unknown_school", "unknown_material"),
     "safety_assessments.csv": ("unknown_building", "future_date", "duplicate_inspection"),
+}
+# Fault kinds of the rows about preschool organisations: their registry, and their rows in
+# the building and safety tables (generator/preschools.py).
+PRESCHOOL_FAULT_KINDS: dict[str, tuple[str, ...]] = {
+    "preschools.csv": ("duplicate_code", "unknown_district", "bad_latitude", "negative_children",
+                       "unknown_type"),
+    "buildings.csv": ("unknown_preschool", "unknown_material"),
+    "safety_assessments.csv": ("unknown_building", "future_date", "duplicate_inspection"),
+}
+# Every fault kind of each domain table.
+DOMAIN_FAULT_KINDS: dict[str, tuple[str, ...]] = {
+    file: tuple(dict.fromkeys(SCHOOL_FAULT_KINDS.get(file, ()) + PRESCHOOL_FAULT_KINDS.get(file, ())))
+    for file in (*SCHOOL_FAULT_KINDS, *(f for f in PRESCHOOL_FAULT_KINDS if f not in SCHOOL_FAULT_KINDS))
 }
 
 
@@ -57,14 +71,16 @@ class Rows:
 
 
 def plan(rng: np.random.Generator, file: str, valid_rows: int,
-         limits: dict[str, int] | None = None) -> list[str]:
+         limits: dict[str, int] | None = None,
+         table_kinds: dict[str, tuple[str, ...]] = SCHOOL_FAULT_KINDS) -> list[str]:
     """The fault kinds to place in ``file``: each kind once, then random ones up to
     about ``FAULT_SHARE`` of the valid rows.
 
     ``limits`` caps kinds that need material (ghost rows to copy); the surplus goes to
-    the table's other kinds.
+    the table's other kinds. ``table_kinds``: the kinds per table of the rows planned (the
+    rows about schools, or those about preschool organisations).
     """
-    kinds = DOMAIN_FAULT_KINDS[file]
+    kinds = table_kinds[file]
     limits = limits or {}
     if any(limits.get(k, 1) < 1 for k in kinds):
         raise ValueError(f"{file}: no material for a fault of each kind ({limits})")

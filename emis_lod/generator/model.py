@@ -54,9 +54,17 @@ STAFF_COLUMNS = ("personal_id", "full_name", "birth_date", "school_code", "posit
 TRAINING_FILE = "training.csv"
 TRAINING_COLUMNS = ("personal_id", "course_code", "course", "provider", "hours", "completed")
 
+PRESCHOOLS_FILE = "preschools.csv"
+PRESCHOOL_AGES = tuple(range(1, 7))        # children by age in full years (age 7 goes to school)
+PRESCHOOL_COLUMNS = ("preschool_code", "name_ky", "name_ru", "preschool_type", "ownership",
+                     "languages", "region_code", "district_code", "settlement", "locality",
+                     "address", "latitude", "longitude", "year_opened", "places", "school_year",
+                     *(f"age{a}" for a in PRESCHOOL_AGES), "girls")
+
 BUILDINGS_FILE = "buildings.csv"
-BUILDING_COLUMNS = ("building_id", "school_code", "year_built", "material", "storeys",
-                    "capacity", "seismic_zone", "hazards", "electricity", "drinking_water",
+# A building belongs to a school (school_code) or to a preschool organisation (preschool_code).
+BUILDING_COLUMNS = ("building_id", "school_code", "preschool_code", "year_built", "material",
+                    "storeys", "capacity", "seismic_zone", "hazards", "electricity", "drinking_water",
                     "indoor_toilets", "central_heating", "internet", "computers")
 
 SAFETY_FILE = "safety_assessments.csv"
@@ -65,8 +73,8 @@ SAFETY_COLUMNS = ("building_id", "inspection_date", "assessment", "inspector")
 DOMAIN_COLUMNS = {
     FINANCE_FILE: FINANCE_COLUMNS, TEXTBOOKS_FILE: TEXTBOOK_COLUMNS,
     PROVISION_FILE: PROVISION_COLUMNS, STAFF_FILE: STAFF_COLUMNS,
-    TRAINING_FILE: TRAINING_COLUMNS, BUILDINGS_FILE: BUILDING_COLUMNS,
-    SAFETY_FILE: SAFETY_COLUMNS,
+    TRAINING_FILE: TRAINING_COLUMNS, PRESCHOOLS_FILE: PRESCHOOL_COLUMNS,
+    BUILDINGS_FILE: BUILDING_COLUMNS, SAFETY_FILE: SAFETY_COLUMNS,
 }
 # Columns holding personal data: never published (the privacy tests read this list from
 # the manifest).

@@ -4,8 +4,9 @@
 * ``districts.csv`` UTF-8, ``;``-separated, Russian headers, LF;
 * ``schools.csv``   Windows-1251, ``;``-separated, decimal comma, CRLF (Excel on a
   Russian-locale Windows);
-* ``finance.csv``, ``textbook_provision.csv``, ``staff.csv``, ``buildings.csv``: the same
-  as ``schools.csv`` (the school's accountant and operator work in Excel);
+* ``finance.csv``, ``textbook_provision.csv``, ``staff.csv``, ``preschools.csv``,
+  ``buildings.csv``: the same as ``schools.csv`` (the school's accountant and operator work in
+  Excel);
 * ``textbooks.csv``, ``training.csv``, ``safety_assessments.csv``: UTF-8 without BOM,
   ``,``-separated, LF (exports of the ministry's web systems).
 
@@ -33,6 +34,7 @@ from .model import (
     DISTRICTS_FILE,
     FINANCE_FILE,
     MANIFEST,
+    PRESCHOOLS_FILE,
     PROVISION_FILE,
     REGION_COLUMNS,
     REGIONS_FILE,
@@ -58,6 +60,7 @@ FORMATS = {
     PROVISION_FILE: dict(EXCEL),
     STAFF_FILE: dict(EXCEL),
     TRAINING_FILE: dict(WEB),
+    PRESCHOOLS_FILE: dict(EXCEL),
     BUILDINGS_FILE: dict(EXCEL),
     SAFETY_FILE: dict(WEB),
 }
