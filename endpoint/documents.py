@@ -91,7 +91,7 @@ class Resource:
 #: The types whose documents have a query of their own, ``queries/{type}.rq`` (a school's carries
 #: its latest figures, a building's its assessments, a release's its graphs); every other type is
 #: described by ``resource.rq``.
-OWN_QUERIES = frozenset({"school", "building", "release"})
+OWN_QUERIES = frozenset({"school", "preschool", "building", "release"})
 
 
 def document_query(type_: str) -> str:
