@@ -131,10 +131,10 @@ def _int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"{name}={raw!r} is not a whole number") from None
+        raise described_error(BadRequest, "not_whole_number", name=name, raw=raw) from None
     if value < low or (high is not None and value > high):
-        raise BadRequest(f"{name} must be between {low} and {high if high else 'any'}; "
-                         f"got {value}")
+        raise described_error(BadRequest, "out_of_range", name=name, low=low,
+                              high=high if high else "any", value=value)
     return value
 
 
@@ -312,7 +312,7 @@ def _filters(rel: Release, info: ListType) -> tuple[list[str], dict[str, str], d
         if info.type == "district" and name == "region":
             path = "emis:region"
         elif info.school_path is None or (info.type == "school" and name == "school"):
-            raise BadRequest(f"a list of {info.type} cannot be narrowed by {name}")
+            raise described_error(BadRequest, "cannot_narrow", type=info.type, name=name)
         elif name == "school":
             path = info.school_path
         else:
@@ -320,8 +320,8 @@ def _filters(rel: Release, info: ListType) -> tuple[list[str], dict[str, str], d
         iri = rel.uris.id(name, value)
         ask = f"ASK {{ {ox.NamedNode(iri)} a emis:{cls} }}"
         if not rel.store.query(ask, prefixes=dict(rel.prefixes), use_default_graph_as_union=True):
-            raise NotFound(f"there is no {name} {value!r} in release {rel.id}; see "
-                           f"{rel.uris.list(name)} for the known ones")
+            raise described_error(NotFound, "no_such_filter", name=name, value=value,
+                                  release=rel.id, list=rel.uris.list(name))
         patterns.append(f"?s {path} {ox.NamedNode(iri)} .")
         params[name] = value
         things[name] = iri
@@ -345,8 +345,8 @@ def list_things(name: str) -> Response:
         raise described_error(NotFound, "no_such_list", type=type_,
                               lists=", ".join(rel.uris.list(t) for t in lists))
     if rel.types[type_].describes_people and rel.manifest.get("staff_publication") == "aggregates":
-        raise NotFound(f"release {rel.id} publishes staff as per-school aggregates only; see "
-                       f"{rel.uris.list('staff-summary')}")
+        raise described_error(NotFound, "staff_aggregates", release=rel.id,
+                              list=rel.uris.list("staff-summary"))
     page = _int_arg("page", 1, 1)
     size = _int_arg("size", DEFAULT_SIZE, 1, MAX_SIZE)
     patterns, params, things = _filters(rel, info)
@@ -507,7 +507,7 @@ def search_view() -> Response:
     q = request.args.get("q", "").strip()
     asked = request.args.get("type", "").strip()
     if asked and asked not in SEARCH_TYPES:
-        raise BadRequest(f"type must be one of {', '.join(SEARCH_TYPES)}; got {asked!r}")
+        raise described_error(BadRequest, "search_type", types=", ".join(SEARCH_TYPES), asked=asked)
     types = {asked} if asked else set(SEARCH_TYPES)
     page = _int_arg("page", 1, 1)
     size = _int_arg("size", DEFAULT_SIZE, 1, MAX_SIZE)
@@ -518,7 +518,7 @@ def search_view() -> Response:
     params = {**({"q": q} if q else {}), **({"type": asked} if asked else {})}
     paging = Paging(rel.uris.search, params, page, size, len(found), format_param=True)
     if page > paging.last:
-        raise NotFound(f"page {page} is beyond the last page ({paging.last}) of the results")
+        raise described_error(NotFound, "results_beyond", page=page, last=paging.last)
     chosen = found[(page - 1) * size: page * size]
     triples, members = describe_members(rel, [iri for iri, _, _ in chosen])
     for member, (_, matched, _) in zip(members, chosen, strict=True):

@@ -640,8 +640,8 @@ def ontology(suffix: str | None = None) -> Response:
         suffix_format = formats.by_suffix(suffix, DOCUMENT_FORMATS)
         if suffix_format is None:
             _error_format_guess()
-            raise NotFound(f"no format has the suffix .{suffix}; use one of "
-                           + ", ".join("." + f.suffix for f in DOCUMENT_FORMATS))
+            raise described_error(NotFound, "no_such_suffix", suffix=suffix,
+                                  suffixes=", ".join("." + f.suffix for f in DOCUMENT_FORMATS))
     resource = Resource(uris.ontology, "ontology", uris.ontology,
                         {"graph": ox.NamedNode(uris.graph("ontology"))})
     return serve_document(rel, resource, suffix_format, inbound=False)

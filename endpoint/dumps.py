@@ -23,6 +23,7 @@ from emis_lod.loaders import dumps as dump_files
 
 from . import Release, release
 from .documents import CACHE_CONTROL, choose_language, languages
+from .messages import described_error
 
 bp = Blueprint("dumps", __name__)
 
@@ -58,7 +59,7 @@ def download(name: str) -> Response:
     known = {d["file"] for d in rel.manifest.get("dumps", [])} | {dump_files.SUMS_FILE}
     path = rel.path / dump_files.DUMPS / name
     if name not in known or not path.is_file():
-        raise NotFound(f"no dump {name!r} in this release; see {rel.uris.dumps}")
+        raise described_error(NotFound, "no_such_dump", name=name, url=rel.uris.dumps)
     response = send_file(path, mimetype=dump_files.media_type(name), conditional=True,
                          as_attachment=name.endswith(".gz"), download_name=name, etag=True)
     response.headers["Cache-Control"] = CACHE_CONTROL

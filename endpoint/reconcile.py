@@ -33,6 +33,7 @@ from emis_lod.uris import RECONCILE_PATH, decode_key
 from . import Release, load_query, release, solutions
 from .document_cache import Memo
 from .documents import choose_language, languages, pick_label, term_labels
+from .messages import described_error
 from .reconcile_index import (
     REC_PROPERTIES,
     REC_TYPES,
@@ -351,8 +352,7 @@ def preview() -> Response:
     index = index_of(rel)
     entity = index.entity(ref)
     if entity is None:
-        raise NotFound(f"{ref!r} is not a school, district, region or textbook edition of "
-                       f"release {rel.id}")
+        raise described_error(NotFound, "not_an_entity", ref=ref, release=rel.id)
     lang = choose_language()
     names = {language: sorted(n for l_, n in entity.names if l_ == language)
              for language in (*languages(rel), "")}

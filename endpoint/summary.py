@@ -31,6 +31,7 @@ from emis_lod.loaders.errors import Rejection
 from . import Release, release, solutions
 from .browse import type_labels
 from .documents import CACHE_CONTROL, choose_language, languages
+from .messages import described_error
 
 bp = Blueprint("summary", __name__)
 
@@ -82,10 +83,10 @@ def tables(rel: Release) -> list[dict[str, Any]]:
 def _page_number(pages: int) -> int:
     raw = request.args.get("page", "1")
     if not raw.isdigit() or int(raw) < 1:
-        raise BadRequest(f"page must be a whole number from 1; got {raw!r}")
+        raise described_error(BadRequest, "not_whole_page", raw=raw)
     page = int(raw)
     if page > pages:
-        raise NotFound(f"there are {pages} pages of rejected rows; page {page} is past the last")
+        raise described_error(NotFound, "rejected_pages_beyond", pages=pages, page=page)
     return page
 
 
@@ -98,8 +99,8 @@ def summary() -> Response:
     table = request.args.get("table", "")
     if table:
         if table not in rel.manifest.get("tables", {}):
-            raise NotFound(f"release {rel.id} has no table {table!r}; the tables are: "
-                           + ", ".join(rel.manifest.get("tables", {})))
+            raise described_error(NotFound, "no_such_table", release=rel.id, table=table,
+                                  tables=", ".join(rel.manifest.get("tables", {})))
         rows = rows[rows["table"] == table]
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
     page = _page_number(pages)
@@ -126,8 +127,8 @@ def download(name: str) -> Response:
     rel = release()
     path = rel.path / name
     if name not in FILES or not path.is_file():
-        raise NotFound(f"no file {name!r} here; the release's reports are: "
-                       + ", ".join(rel.uris.release_file(f) for f in FILES))
+        raise described_error(NotFound, "no_such_report", name=name,
+                              files=", ".join(rel.uris.release_file(f) for f in FILES))
     response = send_file(path, mimetype=FILES[name], conditional=True, etag=True,
                          download_name=name)
     response.headers["Cache-Control"] = CACHE_CONTROL

@@ -147,7 +147,9 @@ class Site:
                  ("/search?q=zzzqqqxxx", 200), ("/search?q=" + quote(keys["school"]), 200),
                  (f"/doc/school/{MISSING}", 404), (f"/id/school/{MISSING}", 404),
                  ("/list/no-such-type", 404), (f"/doc/no-such-type/{MISSING}", 404),
-                 ("/list/school?page=999", 404),
+                 ("/list/school?page=999", 404), (f"/list/school?region={MISSING}", 404),
+                 ("/search?type=no-such-type", 400), (f"/release/?table={MISSING}", 404),
+                 (f"/dumps/{MISSING}.gz", 404), (f"/reconcile/preview?id=school/{MISSING}", 404),
                  ("/reconcile/preview?id=" + quote(f"school/{keys['school']}"), 200)]
         for type_, key in sorted(keys.items()):
             if type_ in ("catalog", "dataset"):
