@@ -25,21 +25,28 @@ PROFILES = ("kg", "kz")   # the bundled profiles: behaviour tests run on each
 
 
 @pytest.fixture(scope="session")
-def demo_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("source")
     generate(out, schools=SCHOOLS, seed=SEED)
     return out
 
 
 @pytest.fixture(scope="session")
-def generator_manifest(demo_source: Path) -> dict:
-    return json.loads((demo_source / "generator-manifest.json").read_text(encoding="utf-8"))
+def demo_source(demo_export: Path) -> Path:
+    """The default profile's demo export (a module may rebind ``demo_source`` to
+    ``profile_source``, with ``built``)."""
+    return demo_export
 
 
 @pytest.fixture(scope="session")
-def demo_built(demo_source: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
+def generator_manifest(demo_export: Path) -> dict:
+    return json.loads((demo_export / "generator-manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_built(demo_export: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
     store = tmp_path_factory.mktemp("store")
-    return build(demo_source, store, load_settings(base_uri="http://data.test/"),
+    return build(demo_export, store, load_settings(base_uri="http://data.test/"),
                  echo=lambda *_: None)
 
 
@@ -61,7 +68,7 @@ def profile_source(profile: Profile, tmp_path_factory: pytest.TempPathFactory,
                    request: pytest.FixtureRequest) -> Path:
     """The demo export of the profile's own generator (the kg one is ``demo_source``)."""
     if profile.name == "kg":
-        return request.getfixturevalue("demo_source")
+        return request.getfixturevalue("demo_export")
     out = tmp_path_factory.mktemp(f"source-{profile.name}")
     profile.generate(out, SCHOOLS, SEED)
     return out
