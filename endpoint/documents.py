@@ -31,7 +31,7 @@ from jinja2.runtime import Context
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import NotFound
 
-from emis_lod import formats
+from emis_lod import formats, profiles
 from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.loaders.releases import ReleaseError
 from emis_lod.uris import Uris
@@ -56,7 +56,7 @@ from .schema_org import coordinates, schema_org, script_json
 bp = Blueprint("documents", __name__)
 bp.add_app_template_global(template_message, "m")  # the message tables, in every template
 
-DEFAULT_LANGUAGES = ("ky", "ru", "en")  # of a release that does not name its own
+DEFAULT_LANGUAGES = profiles.default().languages  # of a release that does not name its own
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = RDF + "type"
 LABELS = ("https://schema.org/name", "http://www.w3.org/2004/02/skos/core#prefLabel",

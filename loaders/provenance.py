@@ -217,7 +217,9 @@ def triples(rec: BuildRecord, uris: Uris, languages: Sequence[str] | None = None
            ox.Triple(release, n(PROV + "wasGeneratedBy"), build),
            ox.Triple(release, n(DCAT + "landingPage"), n(uris.release_summary)),
            ox.Triple(build, a, n(PROV + "Activity")),
-           ox.Triple(build, n(SCHEMA + "name"), ox.Literal(f"build {rec.release}", language="en")),
+           *(ox.Triple(build, n(SCHEMA + "name"), ox.Literal(
+               message("release.build", lang, release=rec.release), language=lang))
+             for lang in (languages or default().languages)),
            ox.Triple(build, n(PROV + "startedAtTime"), when(rec.started)),
            ox.Triple(build, n(PROV + "endedAtTime"), when(rec.ended)),
            ox.Triple(build, n(PROV + "wasAssociatedWith"), software),
