@@ -90,11 +90,13 @@ class Profile:
 
     def files(self, key: str) -> list[Path]:
         """The files of ``key`` (one of DIRECTORIES): by name, a later directory's file
-        replacing an earlier one's, in name order."""
+        replacing an earlier one's, those named in ``leave_out`` left out, in name order."""
         found: dict[str, Path] = {}
         for directory in self.directories(key):
             for path in directory.glob(DIRECTORIES[key]):
                 found[path.name] = path
+        for name in self.data.get("leave_out", ()):
+            found.pop(name, None)
         return [found[name] for name in sorted(found)]
 
     @property
@@ -206,6 +208,8 @@ def _extended(data: dict[str, Any], file: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key in DIRECTORIES:
             out[key] = [*out.get(key, []), *(str((here / d).resolve()) for d in value)]
+        elif key == "leave_out":
+            out[key] = [*out.get(key, []), *value]
         elif key == "geography":
             out[key] = str((here / value).resolve())
         elif isinstance(value, dict) and isinstance(out.get(key), dict):

@@ -36,6 +36,14 @@ def store(built):
 
 
 @pytest.fixture(scope="module")
+def profile_store(profile_built):
+    """The store of each bundled profile's release, for the checks every cube must pass."""
+    db = ox.Store.read_only(str(profile_built.release_dir / releases.OXIGRAPH))
+    yield db
+    del db
+
+
+@pytest.fixture(scope="module")
 def src(demo_source, built) -> Source:
     return Source(demo_source, pd.read_csv(built.release_dir / releases.REJECTIONS))
 
@@ -202,10 +210,10 @@ def test_no_breakdown_per_school(store):
            emis:refArea ?area . ?area a emis:School }}""")
 
 
-def test_regions_sum_their_districts(store):
+def test_regions_sum_their_districts(profile_store):
     """Aggregation is a ratio of sums: a region's numerator and denominator are the sums of
     its districts'."""
-    rows = select(store, f"""
+    rows = select(profile_store, f"""
         SELECT ?ind ?region ?period ?num (SUM(?dnum) AS ?sum) WHERE {{
           ?r qb:dataSet <{URIS.id('cube', 'indicators')}> ; emis:indicator ?ind ;
              emis:refArea ?region ; emis:refPeriod ?period ; emis:numerator ?num .
@@ -221,20 +229,22 @@ def test_regions_sum_their_districts(store):
 
 # ----------------------------------------------------------------- the cube is well formed
 
-def test_every_indicator_has_a_query_and_observations(store):
-    defined = indicators.definitions(store, URIS)
+def test_every_indicator_has_a_query_and_observations(profile_store, profile):
+    defined = indicators.definitions(profile_store, URIS, profile)
     assert len(defined) >= 14
     for ind in defined:
-        assert ask(store, f"ASK {{ ?o emis:indicator <{ind.iri}> ; emis:refArea ?a . ?a a emis:Region }}"), \
-            f"no regional observation of {ind.notation}"
+        assert ask(profile_store, f"ASK {{ ?o emis:indicator <{ind.iri}> ; emis:refArea ?a . "
+                                  f"?a a emis:Region }}"), f"no regional observation of {ind.notation}"
 
 
-def test_definitions_state_formula_in_three_languages(store):
-    rows = select(store, """
-        SELECT ?i (COUNT(DISTINCT ?f) AS ?formulas) (COUNT(DISTINCT ?d) AS ?definitions) WHERE {
+def test_definitions_state_formula_in_every_language_of_the_profile(profile_store, profile):
+    langs = ", ".join(f'"{lang}"' for lang in profile.languages)
+    rows = select(profile_store, f"""
+        SELECT ?i (COUNT(DISTINCT ?f) AS ?formulas) (COUNT(DISTINCT ?d) AS ?definitions) WHERE {{
           ?i a emis:Indicator ; emis:formula ?f ; skos:definition ?d
-          FILTER(LANG(?f) IN ("ky", "ru", "en") && LANG(?d) IN ("ky", "ru", "en")) } GROUP BY ?i""")
-    assert rows and all(int(r["formulas"]) == 3 and int(r["definitions"]) == 3 for r in rows)
+          FILTER(LANG(?f) IN ({langs}) && LANG(?d) IN ({langs})) }} GROUP BY ?i""")
+    n = len(profile.languages)
+    assert rows and all(int(r["formulas"]) == n and int(r["definitions"]) == n for r in rows)
 
 
 @pytest.mark.parametrize("name,violation", [
@@ -261,16 +271,16 @@ def test_definitions_state_formula_in_three_languages(store):
         ?dim qb:codeList ?list . ?o ?dim ?v .
         FILTER NOT EXISTS { ?v skos:inScheme ?list } }"""),
 ])
-def test_data_cube_integrity(store, name, violation):
+def test_data_cube_integrity(profile_store, name, violation):
     if "componentProperty" in violation:
         # qb:componentProperty is the super-property of qb:dimension/measure/attribute;
         # without a reasoner, ask through each of them.
         violation = violation.replace("qb:componentProperty", "(qb:dimension|qb:measure|qb:attribute)")
-    assert not ask(store, violation), name
+    assert not ask(profile_store, violation), name
 
 
-def test_observations_pass_their_shapes(built):
-    report = (built.release_dir / "validation.ttl").read_text(encoding="utf-8")
+def test_observations_pass_their_shapes(profile_built):
+    report = (profile_built.release_dir / "validation.ttl").read_text(encoding="utf-8")
     assert "IndicatorObservation" not in report and "/id/observation/" not in report
 
 

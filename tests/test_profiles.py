@@ -56,6 +56,11 @@ def test_bundled_profiles_are_checked_and_kg_is_the_default() -> None:
     assert load_profile(None, environ={}).name == "kg"
     assert load_profile(None, environ={"EMIS_LOD_PROFILE": "kz"}).name == "kz"
     assert load_profile(str(KG)).languages == ("ky", "ru", "en")
+    # a file left out is not used, though a directory of the profile has it
+    kz = load_profile("kz")
+    assert "preschools.rq" in kz.data["leave_out"] and any(
+        (d / "preschools.rq").is_file() for d in kz.directories("dumps"))
+    assert "preschools.rq" not in {p.name for p in kz.files("dumps")}
 
 
 @pytest.mark.parametrize("change, where", [
