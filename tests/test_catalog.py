@@ -18,7 +18,7 @@ from emis_lod.settings import load_settings
 BASE = "http://data.test/"
 CATALOG = rdflib.URIRef(f"{BASE}id/catalog/emis")
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
-DOMAINS = ("registry", "money", "textbooks", "staff", "buildings", "indicators")
+DOMAINS = ("registry", "preschools", "money", "textbooks", "staff", "buildings", "indicators")
 FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
 RDF_FORMATS = {"ttl": "turtle", "nt": "nt", "rdf": "xml"}
 

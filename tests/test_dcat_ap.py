@@ -188,6 +188,8 @@ def test_the_store_holds_what_the_one_function_assembles(built, stored, stored_t
     # the whole-release dumps and each domain's CSV tables are distributions, with 5 facts each
     listed = {f"{table}.csv" for d in catalogue.domains(profile) for table in d.tables}
     distributed = [f for f in planned if f.endswith(".gz") or f in listed]
+    # every CSV table of the dumps is a distribution of a domain's dataset
+    assert {f for f in planned if f.endswith(".csv")} <= listed
     assert len(facts) == 5 * len(distributed)
     assert manifest["triples"] == built.triples
 
