@@ -237,6 +237,12 @@ def test_home_page_links_the_lists_and_the_search(client) -> None:
 # ------------------------------------------------------------------ the real 50-school build
 
 @pytest.fixture(scope="module")
+def built(profile_built):
+    """Each bundled profile's demo build: the names of its schools in its own languages."""
+    return profile_built
+
+
+@pytest.fixture(scope="module")
 def built_client(built):
     return create_app(built.store, load_settings(base_uri=built.base_uri)).test_client()
 
@@ -252,11 +258,13 @@ def _names(built) -> list[tuple[str, str, str]]:
         del store
 
 
-# a transliteration unlike the one the search uses (BGN/PCGN-like, Kyrgyz letters as ng/ü/ö)
-TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяңүө",
+# a transliteration unlike the one the search uses (BGN/PCGN-like, Kyrgyz letters as ng/ü/ö,
+# Kazakh ones as its Latin alphabet of 2021 writes them)
+TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяңүөәғқұһі",
                     ["a", "b", "v", "g", "d", "e", "yo", "zh", "z", "i", "y", "k", "l", "m",
                      "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch",
-                     "", "y", "'", "e", "yu", "ya", "ng", "ü", "ö"], strict=True))
+                     "", "y", "'", "e", "yu", "ya", "ng", "ü", "ö", "ä", "ğ", "q", "ū", "h", "ı"],
+                    strict=True))
 
 
 def translit(text: str) -> str:
