@@ -10,6 +10,9 @@ about 2% extra rows (at least one of each fault kind) are made invalid on purpos
 listed in ``generator-manifest.json``. The tables of the four commitment domains
 (finance, textbooks, staff, buildings and safety) describe the valid schools only; about
 0.5% extra rows of each of them are invalid on purpose, listed in the manifest too.
+``preschools.csv`` registers about one preschool organisation per two valid schools, whose
+buildings and inspections follow the schools' in the building and safety tables
+(:mod:`.preschools`).
 """
 
 from __future__ import annotations
@@ -41,9 +44,9 @@ __all__ = ["DOMAIN_FAULT_KINDS", "FAULT_KINDS", "MANIFEST", "SCHOOL_TYPES", "Gen
 
 def generate(out: Path, schools: int = 300, seed: int = 2026) -> GeneratedSet:
     """Write regions.csv, districts.csv, schools.csv, the domain tables (finance.csv,
-    textbooks.csv, textbook_provision.csv, staff.csv, training.csv, buildings.csv,
-    safety_assessments.csv) and generator-manifest.json into ``out`` (created if needed;
-    existing files are overwritten)."""
+    textbooks.csv, textbook_provision.csv, staff.csv, training.csv, preschools.csv,
+    buildings.csv, safety_assessments.csv) and generator-manifest.json into ``out`` (created
+    if needed; existing files are overwritten)."""
     if schools < 1:
         raise ValueError(f"schools must be at least 1, not {schools}")
     rnd = random.Random(seed)

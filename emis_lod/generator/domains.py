@@ -99,7 +99,7 @@ def domain_tables(seed: int, geo: Geography, records: list[dict[str, str]], vali
     valid_rows, extras, listed = building_faults(stream(seed, "buildings-faults"), buildings)
     school_part = insert(BUILDINGS_FILE, valid_rows, BUILDING_COLUMNS, extras)
     preschool_buildings = make_preschool_buildings(stream(seed, "preschool-buildings"),
-                                                   preschools.set, geo)
+                                                   preschools.organisations, geo)
     valid_rows, extras, preschool_listed = preschool_building_faults(
         stream(seed, "preschool-buildings-faults"), preschool_buildings)
     yield (BUILDINGS_FILE, *append(school_part,

@@ -108,7 +108,7 @@ class Preschools:
     table: pd.DataFrame                 # preschools.csv, ready to write (text cells)
     extras: list[Extra]                 # its faulty rows, to insert
     valid: pd.DataFrame                 # its valid rows
-    set: PreschoolSet                   # valid and ghost organisations, for their buildings
+    organisations: PreschoolSet         # valid and ghost organisations, for their buildings
 
 
 # --------------------------------------------------------------------------- the registry
