@@ -96,19 +96,20 @@ def _step(name: str, events_path: Path, result_path: Path, args: list[str]) -> N
     events = _Events(events_path)
     result: dict[str, Any] = {}
     if name == "generate":
-        from emis_lod.generator import generate
+        from emis_lod.profiles import load_profile
 
         events.mark("start", "generate")
-        generate(Path(args[0]), schools=int(args[1]), seed=int(args[2]))
+        load_profile(args[3]).generate(Path(args[0]), int(args[1]), int(args[2]))
         events.mark("close")
     elif name == "build":
         from emis_lod.loaders.build import build
+        from emis_lod.profiles import load_profile
         from emis_lod.settings import load_settings
 
         settings = load_settings(base_uri="http://127.0.0.1:8000/", validator=args[2])
         events.mark("call")
         report = build(Path(args[0]), Path(args[1]), settings, echo=lambda *_: None,
-                       progress=_RecordingProgress(events))
+                       progress=_RecordingProgress(events), profile=load_profile(args[3]))
         events.mark("return")
         result = {"triples": report.triples, "rows_read": sum(t.rows_read for t in report.tables),
                   "rows_rejected": report.rejected,
@@ -385,7 +386,7 @@ def figures(args: argparse.Namespace, gen: StepRun, build: StepRun, dump: StepRu
     outside = {name: {"seconds": round(seg["seconds"], 3), "peak_rss_mb": round(seg["peak_rss_mb"], 1)}
                for name, seg in build.segments.items() if name in ("startup", "finish")}
     return {
-        "schools": args.schools, "seed": args.seed, "validator": args.validator,
+        "schools": args.schools, "seed": args.seed, "validator": args.validator, "profile": args.profile,
         "triples": r["triples"], "rows": r["rows_read"], "rows_rejected": r["rows_rejected"],
         "rows_by_table": r["rows_by_table"],
         "phases": phases,
@@ -521,6 +522,9 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--validator", choices=["sparql", "pyshacl"], default="sparql")
+    parser.add_argument("--profile", default="kg",
+                        help="the country profile whose generator writes the export and whose "
+                             "build it is (a bundled name or a directory; default kg)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the files here instead of a temporary directory")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this file")
@@ -552,9 +556,10 @@ def main() -> None:
         wall = time.monotonic()
         print(f"generating {args.schools} schools, building, dumping and bulk-loading in {work} ...",
               flush=True)
-        gen = run_step("generate", [str(source), str(args.schools), str(args.seed)], work, args.interval)
-        build = run_step("build", [str(source), str(store), args.validator], work, args.interval,
-                         watch=store)
+        gen = run_step("generate", [str(source), str(args.schools), str(args.seed), args.profile],
+                       work, args.interval)
+        build = run_step("build", [str(source), str(store), args.validator, args.profile], work,
+                         args.interval, watch=store)
         release = Path(build.result["release"])
         release_disk = disk_bytes(release)
         dumped = run_step("dump", [str(release / "oxigraph"), str(dump)], work, args.interval)
