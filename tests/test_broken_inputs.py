@@ -38,7 +38,7 @@ from emis_lod.uris import Uris
 URIS = Uris("http://data.test/")
 SETTINGS = load_settings(base_uri="http://data.test/")
 TODAY = date(2026, 11, 24)
-TABLES = ("regions", "districts", "schools", "buildings")   # schools and what they need/feed
+TABLES = ("regions", "districts", "schools", "preschools", "buildings")  # schools, what they need/feed
 DATED = (*TABLES, "safety_assessments")                     # a bundled table with a date column
 PUPILS = Path(__file__).parent / "data" / "mapping" / "pupils"
 
