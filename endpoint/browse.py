@@ -103,7 +103,8 @@ def list_types(rel: Release) -> dict[str, ListType]:
     """Every type of the release as a list: those of :data:`LIST_TYPES` first (their filters and
     links; the class the release gives the type), then the others under their class, with a
     column for each link their mapping makes to a school, district or region (``emis:school``...)
-    and, when it links to a school, the school, district and region filters."""
+    and, when it links to a school, the school, district and region filters (the district
+    and region filters alone when it links to both itself)."""
     types = rel.types
     out = {name: ListType(name, types[name].cls, info.school_path, info.links)
            for name, info in LIST_TYPES.items() if name in types}
@@ -111,7 +112,10 @@ def list_types(rel: Release) -> dict[str, ListType]:
         if name not in out:
             links = dict(made.links)
             shown = tuple(t for t in ("school", "district", "region") if links.get(t) == f"emis:{t}")
-            out[name] = ListType(name, made.cls, "emis:school" if "school" in shown else None, shown)
+            # through its school; else its own district and region (a preschool organisation's)
+            path = "emis:school" if "school" in shown else \
+                "" if {"district", "region"} <= set(shown) else None
+            out[name] = ListType(name, made.cls, path, shown)
     return out
 
 
@@ -311,7 +315,7 @@ def _filters(rel: Release, info: ListType) -> tuple[list[str], dict[str, str], d
             continue
         if info.type == "district" and name == "region":
             path = "emis:region"
-        elif info.school_path is None or (info.type == "school" and name == "school"):
+        elif info.school_path is None or (name == "school" and not info.school_path):
             raise described_error(BadRequest, "cannot_narrow", type=info.type, name=name)
         elif name == "school":
             path = info.school_path

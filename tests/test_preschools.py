@@ -270,3 +270,18 @@ def test_children_in_unsafe_preschool_buildings(store, demo_source, generator_ma
 def test_the_release_records_the_preschool_types(built) -> None:
     manifest = releases.read_manifest(built.release_dir)
     assert {"preschool", "preschool-enrolment"} <= set(manifest["types"])
+
+
+def test_the_list_of_preschools_is_narrowed_by_their_own_district_and_region(client, store) -> None:
+    """A preschool organisation lies in a district and a region itself (no school between)."""
+    rows = select(store, """SELECT ?p ?d ?r WHERE { ?p a emis:PreschoolOrganisation ;
+                                                   emis:district ?d ; emis:region ?r }""")
+    assert rows
+    for place in ("d", "r"):
+        iri = str(rows[0][place])
+        name = "district" if place == "d" else "region"
+        answer = client.get(f"/list/preschool.csv?{name}={iri.rsplit('/', 1)[1]}&size=500")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        listed = set(pd.read_csv(io.StringIO(answer.get_data(as_text=True)), dtype=str)["id"])
+        assert listed == {str(row["p"]) for row in rows if str(row[place]) == iri}
+    assert client.get("/list/preschool?school=11020007").status_code == 400
