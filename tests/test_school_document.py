@@ -342,8 +342,9 @@ def test_every_domain_type_dereferences(client, site, type_) -> None:
 def test_every_type_of_the_uri_scheme_is_tested_here_or_in_test_documents() -> None:
     # a release is dereferenced in tests/test_provenance.py
     types = bundled_types(Uris("http://data.test/"))   # what the bundled mappings mint
+    # preschool organisations and their enrolment: tests/test_preschools.py, on a real build
     assert set(types) == set(SAMPLE_THINGS) | {"school", "region", "district", "enrolment",
-                                               "release"}
+                                               "release", "preschool", "preschool-enrolment"}
 
 
 def test_building_document_lists_all_its_assessments(client, ns) -> None:
