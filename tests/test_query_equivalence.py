@@ -21,8 +21,8 @@ import pytest
 from emis_lod.loaders import dumps, indicators, releases
 from emis_lod.loaders.errors import BuildError
 from emis_lod.loaders.mapping_spec import bundled_mapping_dir
-from emis_lod.profiles import default
 from emis_lod.namespaces import prefixes
+from emis_lod.profiles import default
 from emis_lod.uris import Uris
 
 BEFORE = Path(__file__).parent / "data" / "queries-before"
