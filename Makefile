@@ -19,6 +19,8 @@ demo: install nginx
 	$(BIN)/emis-lod demo
 
 test: install chromium virtuoso nginx
+	$(BIN)/ruff check .
+	$(BIN)/mypy loaders endpoint emis_lod profiles
 	$(BIN)/python -m pytest
 
 # The browser test (tests/test_browser.py) drives Debian's Chromium with Playwright for Python;
