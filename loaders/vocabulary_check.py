@@ -35,6 +35,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
 
 from .errors import BuildError
+from .mapper import _expand
 from .mapping_spec import Mapping, ObjectSpec, ResourceSpec
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -145,7 +146,7 @@ def check(mappings: Iterable[Mapping], uris: Uris, vocabulary: Iterable[Path] | 
     for m in mappings:
         for res in m.resources:
             if res.class_:
-                cls = _iri(res.class_, pre, _where(m, res))
+                cls = _expand(res.class_, pre, _where(m, res))
                 if cls not in known.classes:
                     raise BuildError(
                         f"{_where(m, res)}: class {res.class_} is not declared in the ontology "
@@ -156,7 +157,7 @@ def check(mappings: Iterable[Mapping], uris: Uris, vocabulary: Iterable[Path] | 
                 for term in (predicate, obj.inverse):
                     if term is None:
                         continue
-                    iri = _iri(term, pre, _where(m, res))
+                    iri = _expand(term, pre, _where(m, res))
                     if iri not in known.properties:
                         hint = " (it is declared as a class)" if iri in known.classes else ""
                         kind = "owl:ObjectProperty" if obj.id or term == obj.inverse else \
@@ -168,7 +169,7 @@ def check(mappings: Iterable[Mapping], uris: Uris, vocabulary: Iterable[Path] | 
     for cls, typing in blocks.items():
         if known.above(cls) & known.targets:
             continue
-        if any(all(any(_iri(p, pre, "") == prop and _always(o, m) for p, o in res.properties)
+        if any(all(any(_expand(p, pre, "") == prop and _always(o, m) for p, o in res.properties)
                    for m, res in typing) for prop in known.subjects_of):
             continue
         m, res = typing[0]
@@ -191,10 +192,3 @@ def _declare(iri: str, kind: str, uris: Uris) -> str:
             f"rdfs:isDefinedBy <{namespace}> .')")
 
 
-def _iri(term: str, pre: dict[str, str], where: str) -> str:
-    if term.startswith("<") and term.endswith(">"):
-        return term[1:-1]
-    prefix, sep, local = term.partition(":")
-    if not sep or prefix not in pre:
-        raise BuildError(f"{where}: unknown prefix in '{term}' (known: {', '.join(sorted(pre))})")
-    return pre[prefix] + local
