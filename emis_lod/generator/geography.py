@@ -139,12 +139,18 @@ def load_geography(path: Path | None = None) -> Geography:
         regions.append(Region(code=r["code"], index=int(r["index"]), name_ky=r["names"]["ky"],
                               name_ru=r["names"]["ru"], name_en=r["names"]["en"],
                               districts=districts))
+    geo = assemble(data, regions)
+    _check(geo)
+    return geo
+
+
+def assemble(data: dict, regions: list[Region]) -> Geography:
+    """The geography of a geography file's ``data`` and its parsed ``regions``: their
+    language profiles and bounding box as the file gives them."""
     box = data["bounding_box"]
     profiles = {name: {where: tuple((str(k), float(w)) for k, w in weights.items())
                        for where, weights in places.items()}
                 for name, places in data["language_profiles"].items()}
-    geo = Geography(regions=tuple(regions), language_profiles=profiles,
-                    lat_range=(float(box["lat"][0]), float(box["lat"][1])),
-                    lon_range=(float(box["lon"][0]), float(box["lon"][1])))
-    _check(geo)
-    return geo
+    return Geography(regions=tuple(regions), language_profiles=profiles,
+                     lat_range=(float(box["lat"][0]), float(box["lat"][1])),
+                     lon_range=(float(box["lon"][0]), float(box["lon"][1])))

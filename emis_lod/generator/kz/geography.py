@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from ..geography import HAZARDS, KM_PER_DEGREE, District, Geography, Region
+from ..geography import HAZARDS, KM_PER_DEGREE, District, Geography, Region, assemble
 
 ASEISMIC = 6             # written as an empty cell: the shared seismic-zone list starts at 7
 LOWEST_LISTED_ZONE = 7
@@ -102,13 +102,6 @@ def load_kz_geography(path: Path | None = None) -> KzGeography:
         regions.append(Region(code=r["code"], index=int(r["index"]), name_ky=r["names"]["kk"],
                               name_ru=r["names"]["ru"], name_en=r["names"]["en"],
                               districts=tuple(districts)))
-    box = data["bounding_box"]
-    profiles = {name: {where: tuple((str(k), float(w)) for k, w in weights.items())
-                       for where, weights in places.items()}
-                for name, places in data["language_profiles"].items()}
-    geo = Geography(regions=tuple(regions), language_profiles=profiles,
-                    lat_range=(float(box["lat"][0]), float(box["lat"][1])),
-                    lon_range=(float(box["lon"][0]), float(box["lon"][1])))
-    kz = KzGeography(geo, settlements, zones)
+    kz = KzGeography(assemble(data, regions), settlements, zones)
     _check(kz, path)
     return kz
