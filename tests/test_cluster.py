@@ -209,12 +209,19 @@ def test_publishing_under_load_fails_no_request_and_mixes_no_release(two_release
         for path, release, name in load.answers:
             if path not in ("dumps/", "doc/school/41101001"):
                 assert name == expected[release], (path, release, name)
-        # what the cache holds for a release is that release's: the first again, then the second
-        for release in (first, second, first):
+        # what the cache holds for a release is that release's. Whether the load left an entry
+        # depends on how the publishes fell between its requests, so a MISS is allowed once per
+        # release; coming back to the first release must then be a HIT on the first request.
+        for turn, release in enumerate((first, second, first)):
             releases.publish(store, release)
             r = requests.get(url + "doc/school/21101001", headers={"Accept": "text/turtle"})
             assert r.headers["EMIS-Release"] == release and name_in(r) == expected[release]
-            assert r.headers["EMIS-Cache"] == "HIT"
+            if turn == 2:
+                assert r.headers["EMIS-Cache"] == "HIT"
+            elif r.headers["EMIS-Cache"] == "MISS":
+                again = requests.get(url + "doc/school/21101001", headers={"Accept": "text/turtle"})
+                assert again.headers["EMIS-Release"] == release
+                assert name_in(again) == expected[release] and again.headers["EMIS-Cache"] == "HIT"
 
 
 def test_documents_are_cached_per_release_and_sparql_is_not(two_releases) -> None:
