@@ -25,6 +25,7 @@ from emis_lod.loaders.shacl import (
     ValidationFailure,
     Violation,
     compile_shapes,
+    compiler,
     report_graph,
     validate_pyshacl,
     validate_store,
@@ -86,7 +87,7 @@ FORMS = {"set-based": -1, "per-focus": 10**9}
 
 @pytest.fixture(params=list(FORMS))
 def form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(shacl, "PER_FOCUS_LIMIT", FORMS[request.param])
+    monkeypatch.setattr(compiler, "PER_FOCUS_LIMIT", FORMS[request.param])
     return str(request.param)
 
 
