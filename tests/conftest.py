@@ -1,23 +1,51 @@
-"""Shared fixtures: a generated demo export and a built store, made once per test session (of
-the default profile, kg: ``demo_source``, ``built``; of every bundled profile: ``profile_source``,
-``profile_built``, for the tests of behaviour that must hold in every country); a release of the
-small sample data with its Flask app and real server, made once per module (a module may define
-its own ``site``/``server`` instead)."""
+"""Shared fixtures, made once per test session unless said otherwise.
+
+Builds of generated data (the real pipeline, ``emis_lod.loaders.build.build``, from the seeded
+generator's output: 50 schools, seed 7):
+
+- ``demo_export`` / ``demo_source``: the default profile's (kg) demo export; ``generator_manifest``
+  its manifest. ``demo_built`` / ``built``: its build with the base ``http://data.test/``.
+- ``profile`` (each bundled profile in turn), ``profile_source``, ``profile_manifest``,
+  ``profile_built``: the same for every bundled profile, for behaviour that must hold in every
+  country (a module may rebind ``demo_source``/``built`` to them).
+
+The release the endpoint tests serve:
+
+- ``site_built``: a build of ``demo_export`` whose base is ``http://127.0.0.1:{port}/`` with one
+  free loopback port per session, so that a real server on that port dereferences its own IRIs.
+- ``site``: ``(store directory, base URI)`` of ``site_built`` (a module may define its own
+  ``site`` returning the same pair, and ``app``/``client``/``server`` then serve that one).
+- ``app`` (per module): the Flask app on ``site``; ``client`` (per test): its test client.
+- ``server`` (per module; one at a time, on the site's port): the real ``emis-lod serve`` on
+  ``site``; yields its base URL, which is the base URI.
+- ``sample``: a :class:`Sample` of ``site_built``: ``school``, the code of a school that has
+  enrolment, coordinates, names in two languages, finance, textbook provision, staff (with
+  training) and buildings with safety assessments; ``schools``, every school code; ``staff_posts``,
+  that school's post ids; ``district`` and ``region``, its unit codes; ``select(query)``, rows of a
+  SPARQL SELECT over the built store (the endpoint's prefixes predeclared, the default graph the
+  union) as dicts of plain strings, for reading any other value a test needs from the build.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from emis_lod.endpoint import create_app
 from emis_lod.generator import generate
+from emis_lod.loaders import releases
 from emis_lod.loaders.build import BuildReport, build
+from emis_lod.namespaces import prefixes
 from emis_lod.profiles import Profile, load_profile
 from emis_lod.settings import load_settings
+from emis_lod.uris import Uris
 
-from serverutil import free_port, make_release, running_server, sample_data
+from serverutil import free_port, running_server
 
 SCHOOLS = 50
 SEED = 7
@@ -91,13 +119,18 @@ def profile_built(profile: Profile, tmp_path_factory: pytest.TempPathFactory,
                  load_settings(base_uri="http://data.test/"), echo=lambda *_: None, profile=profile)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A published release of ``serverutil.sample_data`` whose base is a free loopback port."""
-    base = f"http://127.0.0.1:{free_port()}/"
-    store = tmp_path_factory.mktemp("sample-store")
-    make_release(store, sample_data(base), base)
-    return store, base
+@pytest.fixture(scope="session")
+def site_built(demo_export: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
+    """A build of ``demo_export`` whose base is a loopback port free when the session began."""
+    store = tmp_path_factory.mktemp("site-store")
+    return build(demo_export, store, load_settings(base_uri=f"http://127.0.0.1:{free_port()}/"),
+                 echo=lambda *_: None)
+
+
+@pytest.fixture(scope="session")
+def site(site_built: BuildReport) -> tuple[Path, str]:
+    """``(store directory, base URI)`` of the release the endpoint tests serve."""
+    return site_built.store, site_built.base_uri
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +151,55 @@ def server(site):
     with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/"))) as url:
         assert url == base
         yield url
+
+
+@dataclass
+class Sample:
+    """Rows of ``site_built`` the endpoint tests name, read from the built store."""
+
+    release_dir: Path
+    base: str
+    school: str = field(init=False)
+    schools: tuple[str, ...] = field(init=False)
+    staff_posts: tuple[str, ...] = field(init=False)
+    district: str = field(init=False)
+    region: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        [row] = self.select("""
+            SELECT ?code ?district ?region WHERE {
+              ?school a emis:School ; emis:schoolCode ?code ; emis:enrolment [] ;
+                      geo:lat [] ; geo:long [] ; schema:name ?ky, ?ru ;
+                      emis:financeSummary [] ; emis:provisionSummary [] ; emis:staffSummary [] ;
+                      emis:district/emis:unitCode ?district ; emis:region/emis:unitCode ?region ;
+                      emis:building/emis:latestAssessment [] .
+              FILTER (lang(?ky) = "ky" && lang(?ru) = "ru")
+              FILTER EXISTS { ?post emis:school ?school ; a emis:StaffPost .
+                              ?training emis:staff ?post }
+            } ORDER BY ?code LIMIT 1""")
+        self.school, self.district, self.region = row["code"], row["district"], row["region"]
+        self.schools = tuple(r["code"] for r in self.select(
+            "SELECT ?code WHERE { ?s a emis:School ; emis:schoolCode ?code } ORDER BY ?code"))
+        posts = self.select(f"""
+            SELECT ?post WHERE {{ ?post a emis:StaffPost ;
+                                       emis:school/emis:schoolCode "{self.school}" }}""")
+        self.staff_posts = tuple(sorted(r["post"].rsplit("/", 1)[1] for r in posts))
+
+    @cached_property
+    def store(self) -> ox.Store:
+        return ox.Store.read_only(str(self.release_dir / releases.OXIGRAPH))
+
+    def select(self, query: str) -> list[dict[str, str]]:
+        """The rows of a SPARQL SELECT, each a dict of variable -> value (an IRI's or a
+        literal's plain string); unbound variables are left out."""
+        prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes(Uris(self.base)).items())
+        results = self.store.query(prologue + query, use_default_graph_as_union=True)
+        assert isinstance(results, ox.QuerySolutions)
+        names = [v.value for v in results.variables]
+        return [{n: row[n].value for n in names if row[n] is not None} for row in results]
+
+
+@pytest.fixture(scope="session")
+def sample(site_built: BuildReport) -> Sample:
+    """The rows of ``site_built`` the endpoint tests name (see :class:`Sample`)."""
+    return Sample(site_built.release_dir, site_built.base_uri)
