@@ -46,7 +46,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from emis_lod import formats
 from emis_lod.formats import HTML, JSONLD, Format
 
-from . import Release, load_query, release, solutions
+from . import Release, jsonld, load_query, negotiation, release, solutions
 from .documents import DEFAULT_LANGUAGES, choose_language, languages, pick_label, term_labels
 from .messages import described_error
 
@@ -124,7 +124,7 @@ def list_types(rel: Release) -> dict[str, ListType]:
 def choose_list_format(suffix_format: Format | None) -> Format:
     if suffix_format is not None:
         return suffix_format
-    return formats.choose(request.args.get("format"), request.headers.get("Accept"),
+    return negotiation.choose(request.args.get("format"), request.headers.get("Accept"),
                           LIST_FORMATS, default=HTML)
 
 
@@ -246,14 +246,14 @@ def collection_jsonld(rel: Release, paging: Paging, triples: list[ox.Triple],
                                                           explicit=True))))
     own += [ox.Triple(collection, ox.NamedNode(HYDRA + "member"), ox.NamedNode(m.iri))
             for m in members]
-    document = formats.compact_jsonld(
-        own + triples, root=collection.value, context=formats.jsonld_context(rel.uris.base),
+    document = jsonld.compact_jsonld(
+        own + triples, root=collection.value, context=jsonld.jsonld_context(rel.uris.base),
         context_url=rel.uris.context)
     members_value = document.get("member", [])
     document["member"] = members_value if isinstance(members_value, list) else [members_value]
     if extra:
         document.update(extra)
-    return formats.dumps_jsonld(document)
+    return jsonld.dumps_jsonld(document)
 
 
 def _page_of(paging: Paging, rel_name: str) -> int:
@@ -338,7 +338,7 @@ def list_things(name: str) -> Response:
     with_suffix = suffix_format is not None
     try:
         g.response_format = choose_list_format(suffix_format)
-    except formats.NotAcceptable:
+    except negotiation.NotAcceptable:
         g.response_format = None
         raise
     fmt: Format = g.response_format

@@ -22,12 +22,11 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template
 
-from emis_lod import formats
 from emis_lod.formats import HTML
 from emis_lod.loaders import catalog as catalogue
 from emis_lod.loaders import dumps as dump_files
 
-from . import Release, release
+from . import Release, jsonld, release
 from .documents import (
     alternates,
     choose_language,
@@ -135,5 +134,5 @@ def document(name: str) -> Response:
     else:
         body = render_rdf(triples, fmt, root=catalog_iri(rel), prefixes={
             **rel.prefixes, **PREFIXES},
-            context=formats.jsonld_context(rel.uris.base), context_url=rel.uris.context)
+            context=jsonld.jsonld_context(rel.uris.base), context_url=rel.uris.context)
     return document_response(body, fmt, rel, doc_url(rel), catalog_iri(rel), suffix_format)

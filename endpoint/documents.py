@@ -41,7 +41,9 @@ from . import (
     document_store,
     has_query,
     indicator_tables,
+    jsonld,
     load_query,
+    negotiation,
     release,
     settings,
     solutions,
@@ -141,7 +143,7 @@ def render_rdf(triples: Sequence[ox.Triple], fmt: Format, *, root: str | None,
                context_url: str) -> bytes:
     """One document in one RDF format; JSON-LD compacted with the published context."""
     if fmt is JSONLD:
-        return formats.dumps_jsonld(formats.compact_jsonld(
+        return jsonld.dumps_jsonld(jsonld.compact_jsonld(
             triples, root=root, context=context, context_url=context_url))
     return formats.serialize_graph(triples, fmt, prefixes=prefixes)
 
@@ -153,7 +155,7 @@ def document_bytes(store: ox.Store, uris: Uris, prefixes: Mapping[str, str],
         return None
     triples = describe(store, prefixes, resource)
     return render_rdf(triples, fmt, root=resource.iri, prefixes=prefixes,
-                      context=formats.jsonld_context(uris.base), context_url=uris.context)
+                      context=jsonld.jsonld_context(uris.base), context_url=uris.context)
 
 
 # ------------------------------------------------------------------ HTML view model (pure)
@@ -218,7 +220,7 @@ class Page:
             if t.predicate.value in LABELS and isinstance(t.object, ox.Literal):
                 self.labels.setdefault(key, {}).setdefault(t.object.language or "", []).append(
                     t.object.value)
-        self.compactor = formats.JsonLdCompactor({k: v for k, v in rel.prefixes.items()})
+        self.compactor = jsonld.JsonLdCompactor({k: v for k, v in rel.prefixes.items()})
         vocab = rel.uris.vocab
         self.enrolment_props = {name: vocab + name
                                 for name in ("grade", "schoolYear", "boys", "girls")}
@@ -354,7 +356,7 @@ def template_term(context: Context, iri: str) -> str:
     rel = release()
     lang = context.get("lang") or languages(rel)[0]
     return pick_label(term_labels(rel).get(iri), lang) or \
-        formats.JsonLdCompactor(dict(rel.prefixes)).compact_iri(iri)
+        jsonld.JsonLdCompactor(dict(rel.prefixes)).compact_iri(iri)
 
 
 bp.add_app_template_global(template_term, "term")
@@ -379,17 +381,17 @@ def vary_for(fmt: Format) -> str:
 
 
 def choose_document_format(suffix_format: Format | None) -> Format:
-    """Suffix, then ``?format=`` (the words of ``formats.ALIASES``; one that names no format here
+    """Suffix, then ``?format=`` (the words of ``negotiation.ALIASES``; one that names no format here
     falls back), then ``Accept`` (no header: HTML; a tie: RDF)."""
     if suffix_format is not None:
         return suffix_format
-    return formats.choose_requested(request.args.getlist("format"), request.headers.get("Accept"),
+    return negotiation.choose_requested(request.args.getlist("format"), request.headers.get("Accept"),
                                     DOCUMENT_FORMATS, default=HTML)
 
 
 def _error_format_guess() -> None:
     """Let a 404 answer in the format the client asked for, when that can be told."""
-    with contextlib.suppress(formats.NotAcceptable):
+    with contextlib.suppress(negotiation.NotAcceptable):
         g.response_format = choose_document_format(None)
 
 
@@ -467,7 +469,7 @@ def render_body(rel: Release, resource: Resource, triples: Sequence[ox.Triple], 
     a request context: the page's links are built by Flask)."""
     if fmt is not HTML:
         return render_rdf(triples, fmt, root=resource.iri, prefixes=rel.prefixes,
-                          context=formats.jsonld_context(rel.uris.base),
+                          context=jsonld.jsonld_context(rel.uris.base),
                           context_url=rel.uris.context)
     page = Page(triples, resource.iri, rel, lang, term_labels(rel))
     links = inbound_links(rel, resource.iri, lang, page) if inbound else []
@@ -669,7 +671,7 @@ def concept(scheme: str, code: str) -> Response:
 def context() -> Response:
     """The published JSON-LD context, with this deployment's base filled in."""
     rel = release()
-    body = json.dumps(formats.jsonld_context(rel.uris.base), ensure_ascii=False, indent=2) + "\n"
+    body = json.dumps(jsonld.jsonld_context(rel.uris.base), ensure_ascii=False, indent=2) + "\n"
     response = Response(body, content_type=JSONLD.content_type)
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.add_etag()

@@ -18,12 +18,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, send_file
 from werkzeug.exceptions import NotFound
 
-from emis_lod.formats import HTML, PROBLEM_JSON, choose
+from emis_lod.formats import HTML, PROBLEM_JSON
 from emis_lod.loaders import dumps as dump_files
 
 from . import Release, release
 from .documents import CACHE_CONTROL, choose_language, languages
 from .messages import described_error
+from .negotiation import choose
 
 bp = Blueprint("dumps", __name__)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pyoxigraph as ox
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.http import HTTP_STATUS_CODES
@@ -21,6 +22,7 @@ from emis_lod import formats, messages
 from emis_lod.formats import HTML, PROBLEM_JSON, TEXT, Format
 from emis_lod.loaders.releases import NoRelease
 
+from . import negotiation, results
 from .messages import localised_description
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,8 @@ def message_format() -> Format:
             mime = "application/json"
         ranges.append(mime + sep + params)
     try:
-        return formats.negotiate(",".join(ranges), formats.MESSAGE_FORMATS, default=TEXT)
-    except formats.NotAcceptable:
+        return negotiation.negotiate(",".join(ranges), formats.MESSAGE_FORMATS, default=TEXT)
+    except negotiation.NotAcceptable:
         return TEXT
 
 
@@ -80,7 +82,7 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
         body = json.dumps({"type": "about:blank", "title": title, "status": status,
                            "detail": message}, ensure_ascii=False, indent=2) + "\n"
     elif fmt.kind == "rdf":
-        body = formats.error_graph(fmt, status, title, message)
+        body = error_graph(fmt, status, title, message)
     else:
         body = f"{status} {title}\n\n{message}\n"
     response = Response(body, status=status, content_type=fmt.content_type)
@@ -97,11 +99,11 @@ def _http(error: HTTPException) -> Response:
     return error_response(status, message, headers, error)
 
 
-def _not_acceptable(error: formats.NotAcceptable) -> Response:
+def _not_acceptable(error: negotiation.NotAcceptable) -> Response:
     return error_response(406, str(error))
 
 
-def _too_slow(error: formats.ResultLimitReached) -> Response:
+def _too_slow(error: results.ResultLimitReached) -> Response:
     return error_response(
         503, f"{error}. Narrow the query (add LIMIT, more specific patterns) and try again.",
         {"Retry-After": "5"})
@@ -121,7 +123,22 @@ def _unexpected(error: Exception) -> Response:
 
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http)
-    app.register_error_handler(formats.NotAcceptable, _not_acceptable)
-    app.register_error_handler(formats.ResultLimitReached, _too_slow)
+    app.register_error_handler(negotiation.NotAcceptable, _not_acceptable)
+    app.register_error_handler(results.ResultLimitReached, _too_slow)
     app.register_error_handler(NoRelease, _no_release)
     app.register_error_handler(Exception, _unexpected)
+
+
+def error_graph(fmt: Format, status: int, title: str, message: str) -> str:
+    """An error message as an empty graph in an RDF syntax other than JSON-LD (which gets JSON
+    problem details): the message in comments, so that a client that asked for Turtle gets
+    Turtle it can parse, whatever the status."""
+    if fmt.rdf_format is None or fmt.kind != "rdf":
+        raise ValueError(f"{fmt.label} is not an RDF graph format")
+    lines = [f"{status} {title}", "", *message.splitlines()]
+    if fmt.rdf_format == ox.RdfFormat.RDF_XML:
+        text = "\n".join(lines).replace("--", "- -")  # "--" may not occur in an XML comment
+        return ('<?xml version="1.0" encoding="utf-8"?>\n'
+                f"<!--\n{text}\n-->\n"
+                '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n')
+    return "".join(f"# {line}".rstrip() + "\n" for line in lines)

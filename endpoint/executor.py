@@ -5,7 +5,7 @@ product, a big ``ORDER BY``) blocks its thread until it ends. So each WSGI worke
 pool of **query processes** (``settings.query_workers``), started from a ``forkserver`` (never
 forked from a process with open database handles and their threads). Each query process opens
 the served release READ-ONLY itself and answers one :class:`QueryJob` at a time with the
-serialized answer (:func:`evaluate`: the same writers as ever, ``formats.write_solutions`` and
+serialized answer (:func:`evaluate`: the same writers as ever, ``write_solutions`` and
 ``formats.serialize_graph``, the row cap included).
 
 When ``settings.query_timeout`` passes before the answer arrives, the WSGI worker kills that
@@ -40,13 +40,14 @@ import pyoxigraph as ox
 from emis_lod import formats
 
 from .processes import die_with_parent
+from .results import Guard, ResultLimitReached, write_boolean, write_solutions
 
 log = logging.getLogger(__name__)
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 
 
-class QueryTimedOut(formats.ResultLimitReached):
+class QueryTimedOut(ResultLimitReached):
     """The query ran past ``query_timeout`` and its process was killed (HTTP 503)."""
 
 
@@ -106,7 +107,7 @@ def evaluate(store: ox.Store, job: QueryJob) -> QueryOutcome:
     except SyntaxError as err:
         return QueryOutcome("syntax", message=f"SPARQL syntax error: {err}")
     deadline = None if job.deadline_seconds is None else time.monotonic() + job.deadline_seconds
-    guard = formats.Guard(max_rows=job.max_rows, deadline=deadline)
+    guard = Guard(max_rows=job.max_rows, deadline=deadline)
     out = io.BytesIO()
     try:
         if isinstance(results, ox.QueryTriples):
@@ -123,12 +124,12 @@ def evaluate(store: ox.Store, job: QueryJob) -> QueryOutcome:
                 return QueryOutcome("not_acceptable", kind=kind)
             fmt = _format(name)
             if isinstance(results, ox.QueryBoolean):
-                formats.write_boolean(bool(results), fmt, out)
+                write_boolean(bool(results), fmt, out)
             else:
                 variables = [v.value for v in results.variables]
-                formats.write_solutions(variables, (tuple(row) for row in guard.rows_of(results)),
+                write_solutions(variables, (tuple(row) for row in guard.rows_of(results)),
                                         fmt, out)
-    except formats.ResultLimitReached:
+    except ResultLimitReached:
         raise
     except (OSError, RuntimeError, ValueError, TypeError) as err:
         return QueryOutcome("failed", message=f"the query failed while it was evaluated: {err}")

@@ -40,7 +40,7 @@ from emis_lod import formats
 from emis_lod.formats import HTML, TURTLE, Format
 from emis_lod.loaders import changes, releases
 
-from . import EXTENSION, Release, release
+from . import EXTENSION, Release, jsonld, negotiation, release
 from .documents import document_response, render_rdf, see_other
 
 bp = Blueprint("ldes", __name__)
@@ -181,11 +181,11 @@ def _release_dir(release_id: str) -> Path:
 
 def _answer(rel: Release, triples: list[ox.Triple], url: str, root_iri: str,
             suffix_format: Format | None, cache: str) -> Response:
-    fmt = suffix_format or formats.choose_requested(
+    fmt = suffix_format or negotiation.choose_requested(
         request.args.getlist("format"), request.headers.get("Accept"), OFFERS, default=TURTLE)
     g.response_format = fmt
     body = render_rdf(triples, fmt, root=root_iri, prefixes={**rel.prefixes, **PREFIXES},
-                      context=formats.jsonld_context(rel.uris.base), context_url=rel.uris.context)
+                      context=jsonld.jsonld_context(rel.uris.base), context_url=rel.uris.context)
     response = document_response(body, fmt, rel, url, None, suffix_format)
     response.headers["Link"] = ", ".join(
         [f'<{url}.{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in OFFERS]

@@ -12,10 +12,11 @@ from typing import Any
 from flask import Blueprint, Response
 
 from emis_lod import __version__
-from emis_lod.formats import ALIASES, DOCUMENT_FORMATS, RDF_FORMATS, RESULTS_FORMATS
+from emis_lod.formats import DOCUMENT_FORMATS, RDF_FORMATS, RESULTS_FORMATS
 
 from . import release
 from .browse import list_types
+from .negotiation import ALIASES
 
 bp = Blueprint("openapi", __name__)
 
@@ -166,7 +167,7 @@ def spec(base: str, types: list[str]) -> dict[str, Any]:
         _param("named-graph-uri", "query", "a named graph of the dataset (absolute IRI)",
                multi=True),
         *(_param(name, "query", "the answer's format, instead of Accept: a format's name or media "
-                 "type, or a client's short word read per query form (formats.ALIASES: `xml` is "
+                 "type, or a client's short word read per query form (negotiation.ALIASES: `xml` is "
                  "SPARQL results XML for SELECT/ASK and RDF/XML for CONSTRUCT/DESCRIBE, `json` "
                  "SPARQL JSON or JSON-LD, `n3`/`ttl` Turtle, `nt`/`text/plain` N-Triples); a word "
                  "that fits no format of the query's form falls back to Accept"

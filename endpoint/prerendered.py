@@ -18,12 +18,13 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import http_date, parse_accept_header, quote_etag
 
-from emis_lod.formats import DOCUMENT_FORMATS, HTML, NotAcceptable, negotiate, split_suffix
+from emis_lod.formats import DOCUMENT_FORMATS, HTML, split_suffix
 from emis_lod.loaders.releases import NoRelease
 from emis_lod.settings import Settings
 
 from . import CORS_HEADERS, ReleaseHolder, document_store
 from .documents import CACHE_CONTROL, language_for, languages, link_header, vary_for
+from .negotiation import NotAcceptable, negotiate
 from .prerender import PRERENDERED_TYPES
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

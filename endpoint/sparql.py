@@ -43,7 +43,7 @@ from emis_lod import formats
 from emis_lod.formats import HTML, RDF_FORMATS, RESULTS_FORMATS, RESULTS_JSON, TURTLE, Format
 from emis_lod.namespaces import SD, SH
 
-from . import EXECUTOR, Release, release, settings
+from . import EXECUTOR, Release, jsonld, negotiation, release, settings
 from .documents import choose_language, languages
 from .executor import QueryExecutor, QueryJob, QueryProcessFailed
 
@@ -170,8 +170,8 @@ FORMAT_PARAMETERS = ("format", "output", "results")
 
 def choose_format(asked: tuple[str, ...], offers: tuple[Format, ...], default: Format) -> Format:
     """The first of ``asked`` that names one of the offers, else ``Accept``
-    (``formats.choose_requested``)."""
-    return formats.choose_requested(asked, request.headers.get("Accept"), offers, default=default)
+    (``negotiation.choose_requested``)."""
+    return negotiation.choose_requested(asked, request.headers.get("Accept"), offers, default=default)
 
 
 def _check_service(query: str) -> None:
@@ -181,12 +181,12 @@ def _check_service(query: str) -> None:
 
 
 def _offer(asked: tuple[str, ...], offers: tuple[Format, ...], default: Format
-           ) -> tuple[Format | None, formats.NotAcceptable | None]:
+           ) -> tuple[Format | None, negotiation.NotAcceptable | None]:
     """The format chosen among ``offers``, or why none fits (raised once the query's form is
     known: an ASK needs a results format, a CONSTRUCT an RDF one)."""
     try:
         return choose_format(asked, offers, default), None
-    except formats.NotAcceptable as err:
+    except negotiation.NotAcceptable as err:
         return None, err
 
 
@@ -196,8 +196,8 @@ def _syntax_error_format(rdf_fmt: Format | None) -> Format | None:
     ``Accept`` chose (``text/plain`` names N-Triples too), else an empty graph in that format."""
     if rdf_fmt is None:
         return None
-    with contextlib.suppress(formats.NotAcceptable):
-        if formats.negotiate(request.headers.get("Accept"), (formats.TEXT, rdf_fmt)) is formats.TEXT:
+    with contextlib.suppress(negotiation.NotAcceptable):
+        if negotiation.negotiate(request.headers.get("Accept"), (formats.TEXT, rdf_fmt)) is formats.TEXT:
             return None
     return rdf_fmt
 
@@ -344,8 +344,8 @@ def service_description() -> Response:
     else:
         triples = description_triples(rel)
         if fmt is formats.JSONLD:
-            body = formats.dumps_jsonld(formats.compact_jsonld(
-                triples, root=None, context=formats.jsonld_context(rel.uris.base),
+            body = jsonld.dumps_jsonld(jsonld.compact_jsonld(
+                triples, root=None, context=jsonld.jsonld_context(rel.uris.base),
                 context_url=rel.uris.context))
         else:
             body = formats.serialize_graph(triples, fmt, prefixes=rel.prefixes)

@@ -21,11 +21,10 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template
 
-from emis_lod import formats
 from emis_lod.formats import HTML
 from emis_lod.loaders import changes, dumps
 
-from . import Release, release, solutions
+from . import Release, jsonld, release, solutions
 from .documents import (
     alternates,
     choose_language,
@@ -201,6 +200,6 @@ def document(name: str) -> Response:
             short=lambda iri: _short(rel, iri), stats=stats, alternates=alternates(doc_url(rel)))
     else:
         body = render_rdf(triples, fmt, root=dataset_iri(rel), prefixes=rel.prefixes,
-                          context=formats.jsonld_context(rel.uris.base),
+                          context=jsonld.jsonld_context(rel.uris.base),
                           context_url=rel.uris.context)
     return document_response(body, fmt, rel, doc_url(rel), dataset_iri(rel), suffix_format)

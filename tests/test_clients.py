@@ -37,6 +37,7 @@ from SPARQLWrapper import (
 )
 
 from emis_lod import formats
+from emis_lod.endpoint import negotiation
 from emis_lod.formats import (
     DOCUMENT_FORMATS,
     HTML,
@@ -104,24 +105,24 @@ def expected_format(form: str, return_format: str) -> formats.Format:
     (["pdf", "TTL"], DOCUMENT_FORMATS, formats.TURTLE),   # the first that names one
 ])
 def test_client_words_name_the_format_of_the_form(words, offers, expected) -> None:
-    assert formats.named(words, offers) is expected
+    assert negotiation.named(words, offers) is expected
 
 
 def test_every_alias_names_a_format_of_its_kind() -> None:
     for kind, offers in (("results", RESULTS_FORMATS), ("graph", RDF_FORMATS)):
-        for word, fmt in formats.ALIASES[kind].items():
+        for word, fmt in negotiation.ALIASES[kind].items():
             assert fmt in offers, (kind, word)
-            assert formats.named([word], offers) is fmt
+            assert negotiation.named([word], offers) is fmt
 
 
 def test_a_word_that_fits_nothing_falls_back_to_accept_then_the_default() -> None:
-    choose = formats.choose_requested
+    choose = negotiation.choose_requested
     assert choose(["csv"], "application/rdf+xml", RDF_FORMATS, formats.TURTLE) is formats.RDFXML
     assert choose(["csv"], "text/csv", RDF_FORMATS, formats.TURTLE) is formats.TURTLE
     assert choose(["bogus"], None, DOCUMENT_FORMATS, HTML) is HTML
-    with pytest.raises(formats.NotAcceptable):   # nothing named, nothing acceptable: 406
+    with pytest.raises(negotiation.NotAcceptable):   # nothing named, nothing acceptable: 406
         choose([], "text/csv", RDF_FORMATS, formats.TURTLE)
-    with pytest.raises(formats.NotAcceptable):
+    with pytest.raises(negotiation.NotAcceptable):
         choose([""], "text/csv", RDF_FORMATS, formats.TURTLE)
 
 

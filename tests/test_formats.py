@@ -13,6 +13,9 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 
 from emis_lod import formats
+from emis_lod.endpoint import negotiation, results
+from emis_lod.endpoint.jsonld import compact_jsonld, jsonld_context
+from emis_lod.endpoint.negotiation import negotiate
 from emis_lod.formats import (
     DOCUMENT_FORMATS,
     HTML,
@@ -26,7 +29,6 @@ from emis_lod.formats import (
     RESULTS_TSV,
     RESULTS_XML,
     TURTLE,
-    negotiate,
 )
 
 from serverutil import SCHOOL, sample_data
@@ -136,17 +138,17 @@ def test_negotiate_results(accept, expected) -> None:
 @pytest.mark.parametrize("accept", ["application/pdf", "image/png, text/csv",
                                     "text/turtle;q=0, text/html;q=0"])
 def test_nothing_acceptable_raises_with_a_hint(accept) -> None:
-    with pytest.raises(formats.NotAcceptable) as err:
+    with pytest.raises(negotiation.NotAcceptable) as err:
         negotiate(accept, DOCUMENT_FORMATS, default=HTML)
     assert "text/turtle" in str(err.value) and "format=" in str(err.value)
 
 
 def test_quality_uses_the_most_specific_range() -> None:
-    ranges = formats.parse_accept("text/*;q=0.3, text/turtle;q=0.7, */*;q=0.1")
-    assert formats.quality(ranges, "text/turtle") == (0.7, 2)
-    assert formats.quality(ranges, "text/html") == (0.3, 1)
-    assert formats.quality(ranges, "application/n-triples") == (0.1, 0)
-    assert formats.quality([], "text/html") == (0.0, -1)
+    ranges = negotiation.parse_accept("text/*;q=0.3, text/turtle;q=0.7, */*;q=0.1")
+    assert negotiation.quality(ranges, "text/turtle") == (0.7, 2)
+    assert negotiation.quality(ranges, "text/html") == (0.3, 1)
+    assert negotiation.quality(ranges, "application/n-triples") == (0.1, 0)
+    assert negotiation.quality([], "text/html") == (0.0, -1)
 
 # ---------------------------------------------------------------------- results writers
 
@@ -173,7 +175,7 @@ def _rows():
 def test_solutions_round_trip_through_pyoxigraphs_parser(fmt) -> None:
     variables, rows = _rows()
     out = io.BytesIO()
-    formats.write_solutions(variables, rows, fmt, out)
+    results.write_solutions(variables, rows, fmt, out)
     parsed = ox.parse_query_results(out.getvalue(), format=fmt.results_format)
     assert [v.value for v in parsed.variables] == variables
     back = [tuple(r) for r in parsed]
@@ -189,7 +191,7 @@ def test_solutions_round_trip_through_pyoxigraphs_parser(fmt) -> None:
 def test_json_results_equal_pyoxigraphs_own() -> None:
     variables, rows = _rows()
     out = io.BytesIO()
-    formats.write_solutions(variables, rows, RESULTS_JSON, out)
+    results.write_solutions(variables, rows, RESULTS_JSON, out)
     ours = json.loads(out.getvalue())
     theirs = json.loads(_solutions().serialize(format=ox.QueryResultsFormat.JSON))
     for doc in (ours, theirs):
@@ -201,7 +203,7 @@ def test_json_results_equal_pyoxigraphs_own() -> None:
 def test_csv_results_follow_the_spec() -> None:
     variables, rows = _rows()
     out = io.BytesIO()
-    formats.write_solutions(variables, rows, RESULTS_CSV, out)
+    results.write_solutions(variables, rows, RESULTS_CSV, out)
     text = out.getvalue().decode("utf-8")
     assert text.startswith("iri,text,lang,num,blank,unbound\r\n")
     assert '"tab\there, ""quoted""\nnew line"' in text
@@ -213,25 +215,25 @@ def test_booleans() -> None:
     for fmt, expected in [(RESULTS_JSON, b'{"head":{},"boolean":true}'),
                           (RESULTS_CSV, b"true\n"), (RESULTS_TSV, b"true\n")]:
         out = io.BytesIO()
-        formats.write_boolean(True, fmt, out)
+        results.write_boolean(True, fmt, out)
         assert out.getvalue() == expected
     out = io.BytesIO()
-    formats.write_boolean(False, RESULTS_XML, out)
+    results.write_boolean(False, RESULTS_XML, out)
     assert ox.parse_query_results(out.getvalue(), format=ox.QueryResultsFormat.XML) \
         == ox.parse_query_results(b'{"head":{},"boolean":false}',
                                   format=ox.QueryResultsFormat.JSON)
     with pytest.raises(ValueError):
-        formats.write_boolean(True, TURTLE, io.BytesIO())
+        results.write_boolean(True, TURTLE, io.BytesIO())
 
 
 def test_guard_cuts_at_the_row_limit_and_stops_at_the_deadline() -> None:
-    guard = formats.Guard(max_rows=3)
+    guard = results.Guard(max_rows=3)
     assert list(guard.rows_of(range(10))) == [0, 1, 2]
     assert guard.truncated and guard.rows == 3
-    guard = formats.Guard(max_rows=10)
+    guard = results.Guard(max_rows=10)
     assert list(guard.rows_of(range(10))) == list(range(10)) and not guard.truncated
-    guard = formats.Guard(deadline=time.monotonic() - 1)
-    with pytest.raises(formats.ResultLimitReached):
+    guard = results.Guard(deadline=time.monotonic() - 1)
+    with pytest.raises(results.ResultLimitReached):
         list(guard.rows_of(range(10)))
 
 # ------------------------------------------------------------------------------ JSON-LD
@@ -269,19 +271,19 @@ def _graph(triples) -> rdflib.Graph:
 
 
 def test_context_template_is_filled_with_the_base() -> None:
-    context = formats.jsonld_context(BASE)
+    context = jsonld_context(BASE)
     text = json.dumps(context)
     assert "{base}" not in text
     assert context["@context"]["emis"] == f"{BASE}def/emis#"
     assert context["@context"]["concept"] == f"{BASE}def/concept/"
     assert context["@context"]["id"] == "@id" and context["@context"]["type"] == "@type"
-    assert formats.jsonld_context(BASE.rstrip("/")) == context
+    assert jsonld_context(BASE.rstrip("/")) == context
 
 
 def test_school_document_compacts_around_the_school_and_expands_to_the_same_triples() -> None:
     triples = _school_document()
-    context = formats.jsonld_context(BASE)
-    doc = formats.compact_jsonld(triples, root=f"{BASE}id/school/{SCHOOL}", context=context,
+    context = jsonld_context(BASE)
+    doc = compact_jsonld(triples, root=f"{BASE}id/school/{SCHOOL}", context=context,
                                  context_url=f"{BASE}context/v1.jsonld")
     assert doc["@context"] == f"{BASE}context/v1.jsonld"
     assert doc["id"] == f"{BASE}id/school/{SCHOOL}" and doc["type"] == "School"
@@ -300,8 +302,8 @@ def test_school_document_compacts_around_the_school_and_expands_to_the_same_trip
 
 def test_whole_sample_compacts_to_a_graph_that_expands_back() -> None:
     triples = _sample_triples()
-    context = formats.jsonld_context(BASE)
-    doc = formats.compact_jsonld(triples, root=None, context=context,
+    context = jsonld_context(BASE)
+    doc = compact_jsonld(triples, root=None, context=context,
                                  context_url=f"{BASE}context/v1.jsonld")
     assert "@graph" in doc
     assert isomorphic(_expand_to_graph(doc, context), _graph(triples))
@@ -320,8 +322,8 @@ def test_values_no_term_fits_keep_their_exact_type() -> None:
         ox.Triple(s, ox.NamedNode(p + "lat"), ox.Literal("1e3", datatype=ox.NamedNode(
             "http://www.w3.org/2001/XMLSchema#double"))),
     ]
-    context = formats.jsonld_context(BASE)
-    doc = formats.compact_jsonld(triples, root=s.value, context=context,
+    context = jsonld_context(BASE)
+    doc = compact_jsonld(triples, root=s.value, context=context,
                                  context_url=f"{BASE}context/v1.jsonld")
     assert doc["pupils"] == {"@value": "7", "@type": "xsd:nonNegativeInteger"}
     assert doc["settlement"] == {"@value": "Ош", "@language": "ky"}
@@ -337,15 +339,15 @@ def test_arrays_are_in_natural_order() -> None:
     triples = [ox.Triple(school, ox.NamedNode(f"{BASE}def/emis#enrolment"), r) for r in records]
     triples += [ox.Triple(r, ox.NamedNode(f"{BASE}def/emis#schoolYear"), ox.Literal("2025-2026"))
                 for r in records]
-    doc = formats.compact_jsonld(triples, root=school.value,
-                                 context=formats.jsonld_context(BASE))
+    doc = compact_jsonld(triples, root=school.value,
+                                 context=jsonld_context(BASE))
     assert [e["id"].rsplit("g", 1)[1] for e in doc["enrolment"]] == ["1", "2", "10", "11"]
 
 
 def test_rdflib_reads_the_compacted_document_too() -> None:
     triples = _school_document()
-    context = formats.jsonld_context(BASE)
-    doc = formats.compact_jsonld(triples, root=f"{BASE}id/school/{SCHOOL}", context=context)
+    context = jsonld_context(BASE)
+    doc = compact_jsonld(triples, root=f"{BASE}id/school/{SCHOOL}", context=context)
     parsed = rdflib.Graph().parse(data=json.dumps(doc), format="json-ld")
     assert isomorphic(parsed, _graph(triples))
 
@@ -364,7 +366,8 @@ def test_serialize_graph_writes_only_used_prefixes() -> None:
 def test_json_results_are_what_json_dumps_gives_each_binding() -> None:
     """The JSON results writer assembles each binding from its terms' JSON, kept per term: the
     bytes are those of json.dumps of the binding, row by row."""
-    from emis_lod.formats import RESULTS_JSON, _json_term, write_solutions
+    from emis_lod.endpoint.results import _json_term, write_solutions
+    from emis_lod.formats import RESULTS_JSON
 
     terms = [ox.NamedNode("http://example.org/школа/1"), ox.BlankNode("b1"),
              ox.Literal("Ала-Тоо \"№1\"\n", language="ky"),

@@ -21,9 +21,9 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS
 
-from emis_lod import formats
 from emis_lod.endpoint import create_app, load_query
 from emis_lod.endpoint.figures import format_amount, format_count, format_decimal, format_share
+from emis_lod.endpoint.jsonld import jsonld_context
 from emis_lod.loaders import releases
 from emis_lod.loaders.resource_types import bundled_types
 from emis_lod.namespaces import prefixes
@@ -375,7 +375,7 @@ def test_the_context_only_ever_adds_keys(client) -> None:
 
 def test_every_emis_term_of_the_context_is_in_the_ontology() -> None:
     base = "http://data.test/"
-    context = formats.jsonld_context(base)["@context"]
+    context = jsonld_context(base)["@context"]
     ontology = resources.files("emis_lod.ontology")
     defined: set[str] = set()
     for path in ontology.iterdir():     # every ontology file (the code lists are in concepts/)
