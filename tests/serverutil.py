@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -153,6 +154,40 @@ def make_release(store_dir: Path, data: str | Mapping[str, str], base_uri: str) 
     })
     final = releases.finish_release(store_dir, staging, release_id)
     releases.publish(store_dir, release_id)
+    return final
+
+
+def copy_release(store_dir: Path, release_dir: Path, *, update: str | None = None,
+                 publish: bool = True) -> Path:
+    """Add a built release to ``store_dir`` again, under a new id, as a build adds one (staging
+    directory, manifest naming the new id, rename); publish it unless told not to; return its
+    directory.
+
+    ``update`` (SPARQL Update) is the one change a test makes to the copy's data; the manifest
+    then counts the triples it leaves. Without it the copy's files are hard links to the
+    release's (nothing writes into a complete release); with it they are copied. Pre-rendered
+    documents are left out: the copy renders its own."""
+    store_dir = Path(store_dir)
+    taken = max(releases.list_releases(store_dir), default="")
+    release_id = releases.new_release_id()
+    while release_id <= taken:          # ids are times to the microsecond: a later copy sorts later
+        time.sleep(0.001)
+        release_id = releases.new_release_id()
+    staging = store_dir / releases.RELEASES / f"{releases.STAGING_PREFIX}{release_id}"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(release_dir, staging, copy_function=shutil.copy2 if update else os.link,
+                    ignore=shutil.ignore_patterns(releases.MANIFEST, releases.DOCUMENTS + "*"))
+    manifest = {**releases.read_manifest(release_dir), "release": release_id}
+    if update is not None:
+        store = ox.Store(str(staging / releases.OXIGRAPH))
+        store.update(update)
+        store.flush()
+        manifest["triples"] = len(store)
+        del store  # closes the database before anything opens it read-only
+    releases.write_manifest(staging, manifest)
+    final = releases.finish_release(store_dir, staging, release_id)
+    if publish:
+        releases.publish(store_dir, release_id)
     return final
 
 

@@ -19,35 +19,66 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import requests
 
 from emis_lod.loaders import releases
+from emis_lod.loaders.build import BuildReport
 from emis_lod.settings import load_settings
 
-from serverutil import free_port, make_release, running_server, sample_data, session_members
+from serverutil import copy_release, free_port, running_server, session_members
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
                                 reason="nginx is missing: `make nginx` installs Debian's")
 
-SCHOOL = "id/school/21101001"
-NAME = "Гимназия №5 города Бишкек"
-SECOND = "Гимназия №5 города Бишкек (второй выпуск)"
 NAME_QUERY = ("PREFIX schema: <https://schema.org/> SELECT ?name WHERE { <%s> schema:name ?name "
               "FILTER(lang(?name) = 'ru') }")
 CLIENT_TIMEOUT = 2   # seconds nginx waits for a slow client in these tests
 
 
+class Renamed(NamedTuple):
+    """The school whose Russian name differs between the two releases, and another school."""
+
+    code: str
+    name: str      # its Russian name in the build
+    second: str    # its Russian name in the second release
+    other: str     # the code of a school whose document is the same in both
+
+    @property
+    def doc(self) -> str:
+        return f"doc/school/{self.code}"
+
+
 @pytest.fixture(scope="module")
-def two_releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
-    """A store with two releases that differ in one school's name; the first is served."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
+def renamed(sample) -> Renamed:
+    """The first school of the build other than ``sample.school`` (which is the other one) whose
+    Russian name every format writes as it is (no character that HTML or JSON escapes)."""
+    names = sample.select("""SELECT ?code ?name WHERE { ?s emis:schoolCode ?code ; schema:name ?name
+                                                        FILTER(lang(?name) = "ru") } ORDER BY ?code""")
+    row = next(r for r in names if r["code"] != sample.school and not set(r["name"]) & set("\"'&<>\\"))
+    return Renamed(row["code"], row["name"], row["name"] + " (второй выпуск)", sample.school)
+
+
+@pytest.fixture(scope="module")
+def two_releases(site_built: BuildReport, renamed: Renamed,
+                 tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
+    """A store with two releases that differ in one school's name; the first is served.
+
+    Both are copies of the session's build (``site_built``, whose base is the loopback port the
+    cluster listens on); in the second, the Russian name of ``renamed`` is replaced by
+    ``renamed.second`` (a SPARQL Update on the copy's store), and nothing else changes."""
+    base = site_built.base_uri
     store = tmp_path_factory.mktemp("cluster-store")
-    first = make_release(store, sample_data(base), base).name
-    time.sleep(0.01)
-    second = make_release(store, sample_data(base).replace(NAME, SECOND), base).name
+    first = copy_release(store, site_built.release_dir).name
+    second = copy_release(store, site_built.release_dir, update=f"""
+        PREFIX schema: <https://schema.org/>
+        DELETE {{ GRAPH ?g {{ ?s schema:name ?name }} }}
+        INSERT {{ GRAPH ?g {{ ?s schema:name "{renamed.second}"@ru }} }}
+        WHERE {{ GRAPH ?g {{ ?s schema:name ?name ;
+                              <{base}def/emis#schoolCode> "{renamed.code}" }}
+                FILTER(lang(?name) = "ru") }}""").name
     releases.publish(store, first)
     return store, base, first, second
 
@@ -114,29 +145,33 @@ def state(runtime: Path) -> dict:
 
 # -- load --------------------------------------------------------------------------------------
 
-REQUESTS = [  # (path, params, Accept): documents in several formats and languages, SPARQL
-    ("doc/school/21101001", {}, "text/turtle"),
-    ("doc/school/21101001", {}, "application/ld+json"),
-    ("doc/school/21101001", {"lang": "ru"}, "text/html"),
-    ("doc/school/41101001", {}, "application/n-triples"),
-    ("dumps/", {}, "application/json"),
-    ("sparql", {"query": NAME_QUERY}, "application/sparql-results+json"),
-]
+def requests_of(school: Renamed) -> list[tuple[str, dict, str]]:
+    """(path, params, Accept): documents in several formats and languages, SPARQL."""
+    return [
+        (school.doc, {}, "text/turtle"),
+        (school.doc, {}, "application/ld+json"),
+        (school.doc, {"lang": "ru"}, "text/html"),
+        (f"doc/school/{school.other}", {}, "application/n-triples"),
+        ("dumps/", {}, "application/json"),
+        ("sparql", {"query": NAME_QUERY}, "application/sparql-results+json"),
+    ]
 
 
-def name_in(response: requests.Response) -> str:
-    """The Russian name of school 21101001 in any answer of REQUESTS that carries it, or ''."""
+def name_in(response: requests.Response, school: Renamed) -> str:
+    """The Russian name of ``school`` in any answer of its requests that carries it, or ''."""
     text = response.text
-    if SECOND in text:
-        return SECOND
-    return NAME if NAME in text else ""
+    if school.second in text:
+        return school.second
+    return school.name if school.name in text else ""
 
 
 class Load:
-    """Threads that send REQUESTS round after round and record every answer."""
+    """Threads that send the requests of ``school`` round after round and record every answer."""
 
-    def __init__(self, base: str, threads: int = 4, per_thread: int = 500) -> None:
+    def __init__(self, base: str, school: Renamed, threads: int = 4, per_thread: int = 500) -> None:
         self.base = base
+        self.school = school
+        self.requests = requests_of(school)
         self.failures: list[str] = []
         self.answers: list[tuple[str, str, str]] = []   # (path, release, name in body)
         self.lock = threading.Lock()
@@ -146,9 +181,9 @@ class Load:
     def _run(self, offset: int, count: int) -> None:
         session = requests.Session()
         for i in range(count):
-            path, params, accept = REQUESTS[(offset + i) % len(REQUESTS)]
+            path, params, accept = self.requests[(offset + i) % len(self.requests)]
             if path == "sparql":
-                params = {"query": NAME_QUERY % (self.base + SCHOOL)}
+                params = {"query": NAME_QUERY % f"{self.base}id/school/{self.school.code}"}
             try:
                 r = session.get(self.base + path, params=params, headers={"Accept": accept},
                                 timeout=30)
@@ -160,7 +195,8 @@ class Load:
                 if r.status_code != 200:
                     self.failures.append(f"{path}: HTTP {r.status_code} {r.text[:200]}")
                 else:
-                    self.answers.append((path, r.headers.get("EMIS-Release", ""), name_in(r)))
+                    self.answers.append((path, r.headers.get("EMIS-Release", ""),
+                                         name_in(r, self.school)))
 
     def __enter__(self) -> Load:
         for t in self.threads:
@@ -172,11 +208,11 @@ class Load:
             t.join(timeout=300)
 
 
-def test_a_killed_replica_costs_no_request_and_is_restarted(two_releases) -> None:
+def test_a_killed_replica_costs_no_request_and_is_restarted(two_releases, renamed) -> None:
     store, base, first, _ = two_releases
     with running_cluster(store, base, stop=signal.SIGINT) as (url, runtime):
         victim = state(runtime)["replicas"][0]
-        with Load(url) as load:
+        with Load(url, renamed) as load:
             time.sleep(0.5)
             os.killpg(victim["pid"], signal.SIGKILL)     # the replica and its workers at once
         assert load.failures == [], load.failures[:10]
@@ -194,11 +230,11 @@ def test_a_killed_replica_costs_no_request_and_is_restarted(two_releases) -> Non
             time.sleep(0.2)
 
 
-def test_publishing_under_load_fails_no_request_and_mixes_no_release(two_releases) -> None:
+def test_publishing_under_load_fails_no_request_and_mixes_no_release(two_releases, renamed) -> None:
     store, base, first, second = two_releases
-    expected = {first: NAME, second: SECOND}
+    expected = {first: renamed.name, second: renamed.second}
     with running_cluster(store, base) as (url, _runtime):
-        with Load(url) as load:
+        with Load(url, renamed) as load:
             for release in (second, first, second):   # publish, roll back, publish again
                 time.sleep(0.4)
                 releases.publish(store, release)
@@ -207,27 +243,29 @@ def test_publishing_under_load_fails_no_request_and_mixes_no_release(two_release
         seen = {release for _, release, _ in load.answers}
         assert seen == {first, second}
         for path, release, name in load.answers:
-            if path not in ("dumps/", "doc/school/41101001"):
+            if path not in ("dumps/", f"doc/school/{renamed.other}"):
                 assert name == expected[release], (path, release, name)
         # what the cache holds for a release is that release's. Whether the load left an entry
         # depends on how the publishes fell between its requests, so a MISS is allowed once per
         # release; coming back to the first release must then be a HIT on the first request.
         for turn, release in enumerate((first, second, first)):
             releases.publish(store, release)
-            r = requests.get(url + "doc/school/21101001", headers={"Accept": "text/turtle"})
-            assert r.headers["EMIS-Release"] == release and name_in(r) == expected[release]
+            r = requests.get(url + renamed.doc, headers={"Accept": "text/turtle"})
+            assert r.headers["EMIS-Release"] == release and name_in(r, renamed) == expected[release]
             if turn == 2:
                 assert r.headers["EMIS-Cache"] == "HIT"
             elif r.headers["EMIS-Cache"] == "MISS":
-                again = requests.get(url + "doc/school/21101001", headers={"Accept": "text/turtle"})
+                again = requests.get(url + renamed.doc, headers={"Accept": "text/turtle"})
                 assert again.headers["EMIS-Release"] == release
-                assert name_in(again) == expected[release] and again.headers["EMIS-Cache"] == "HIT"
+                assert name_in(again, renamed) == expected[release]
+                assert again.headers["EMIS-Cache"] == "HIT"
 
 
-def test_documents_are_cached_per_release_and_sparql_is_not(two_releases) -> None:
+def test_documents_are_cached_per_release_and_sparql_is_not(two_releases, renamed) -> None:
     store, base, first, _ = two_releases
+    school = f"{base}id/school/{renamed.code}"
     with running_cluster(store, base) as (url, _runtime):
-        doc = url + "doc/school/41101001"
+        doc = url + f"doc/school/{renamed.other}"
         one = requests.get(doc, headers={"Accept": "text/turtle"})
         two = requests.get(doc, headers={"Accept": "text/turtle"})
         assert (one.headers["EMIS-Cache"], two.headers["EMIS-Cache"]) == ("MISS", "HIT")
@@ -238,10 +276,10 @@ def test_documents_are_cached_per_release_and_sparql_is_not(two_releases) -> Non
         again = requests.get(doc, headers={"Accept": "text/turtle",
                                            "If-None-Match": one.headers["ETag"]})
         assert again.status_code == 304 and again.headers["ETag"] == one.headers["ETag"]
-        query = requests.get(url + "sparql", params={"query": NAME_QUERY % (base + SCHOOL)},
+        query = requests.get(url + "sparql", params={"query": NAME_QUERY % school},
                              headers={"Accept": "application/sparql-results+json"})
         assert query.status_code == 200 and "EMIS-Cache" not in query.headers
-        posted = requests.post(url + "sparql", data={"query": NAME_QUERY % (base + SCHOOL)},
+        posted = requests.post(url + "sparql", data={"query": NAME_QUERY % school},
                                headers={"Accept": "application/sparql-results+json"})
         assert posted.json() == query.json()
         assert requests.get(url + "healthz").json()["release"] == first
@@ -286,9 +324,11 @@ BIG_ANSWER = ("/sparql?query=" + requests.utils.quote(
     "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 40000", safe=""))   # ~10 MB of CSV
 
 
-def slow_clients(url: str, count: int, readers: int) -> tuple[list[socket.socket], list[socket.socket]]:
-    """``count`` connections that send a request line and one header, then wait; ``readers``
-    that send a whole request for a large answer (~10 MB) and never read it."""
+def slow_clients(url: str, doc: str, count: int,
+                 readers: int) -> tuple[list[socket.socket], list[socket.socket]]:
+    """``count`` connections that send a request line for the document ``doc`` and one header,
+    then wait; ``readers`` that send a whole request for a large answer (~10 MB) and never read
+    it."""
     host, port = url.split("//")[1].strip("/").split(":")
     senders, readers_ = [], []
     for i in range(count + readers):
@@ -297,7 +337,7 @@ def slow_clients(url: str, count: int, readers: int) -> tuple[list[socket.socket
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.connect((host, int(port)))
         if i < count:
-            s.sendall(b"GET /doc/school/41101001 HTTP/1.1\r\nHost: " + host.encode() + b"\r\n")
+            s.sendall(f"GET /{doc} HTTP/1.1\r\nHost: {host}\r\n".encode())
             senders.append(s)
         else:
             s.sendall(f"GET {BIG_ANSWER} HTTP/1.1\r\nAccept: text/csv\r\nHost: {host}\r\n\r\n"
@@ -329,61 +369,61 @@ def answering(s: socket.socket, seconds: float) -> bool:
         return False
 
 
-def normal_request_seconds(url: str) -> float:
+def normal_request_seconds(url: str, doc: str) -> float:
     started = time.monotonic()
-    r = requests.get(url + "doc/school/21101001", headers={"Accept": "application/ld+json"},
+    r = requests.get(url + doc, headers={"Accept": "application/ld+json"},
                      timeout=10)
     assert r.status_code == 200
     return time.monotonic() - started
 
 
-def assert_slow_clients_do_not_starve(url: str) -> None:
-    senders, readers = slow_clients(url, 200, 4)
+def assert_slow_clients_do_not_starve(url: str, school: Renamed) -> None:
+    senders, readers = slow_clients(url, f"doc/school/{school.other}", 200, 4)
     try:
         # the large answers are made (once: that is work, not starvation) and handed to nginx
         assert all(answering(s, 60) for s in readers)
         time.sleep(1.0)
-        assert max(normal_request_seconds(url) for _ in range(5)) < 1.0
+        assert max(normal_request_seconds(url, school.doc) for _ in range(5)) < 1.0
         time.sleep(CLIENT_TIMEOUT + 2)     # nobody sends or reads meanwhile
         still_open = [s for s in senders + readers if not closed_by_server(s)]
         assert still_open == [], f"{len(still_open)} slow connections still open after " \
                                  f"{CLIENT_TIMEOUT} s without progress"
-        assert normal_request_seconds(url) < 1.0
+        assert normal_request_seconds(url, school.doc) < 1.0
     finally:
         for s in senders + readers:
             s.close()
 
 
-def test_the_attack_is_real_on_gunicorn_alone(two_releases) -> None:
+def test_the_attack_is_real_on_gunicorn_alone(two_releases, renamed) -> None:
     """Without the front, four half-sent requests hold serve's two sync workers."""
     store, base, *_ = two_releases
     port = free_port()
     with running_server(store, port=port, env={"EMIS_LOD_FRONT": "none",
                                                "EMIS_LOD_PRERENDER": "off"}) as url:
-        senders, _ = slow_clients(url, 4, 0)
+        senders, _ = slow_clients(url, f"doc/school/{renamed.other}", 4, 0)
         try:
             time.sleep(0.5)
             with pytest.raises(requests.Timeout):
-                requests.get(url + "doc/school/21101001", timeout=2)
+                requests.get(url + renamed.doc, timeout=2)
         finally:
             for s in senders:
                 s.close()
 
 
-def test_slow_clients_do_not_starve_serve(two_releases) -> None:
+def test_slow_clients_do_not_starve_serve(two_releases, renamed) -> None:
     store, base, *_ = two_releases
     with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/")),
                         env={"EMIS_LOD_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT),
                              "EMIS_LOD_PRERENDER": "off"}) as url:
         assert requests.get(url + "healthz").headers["Server"] == "nginx"
-        assert_slow_clients_do_not_starve(url)
+        assert_slow_clients_do_not_starve(url, renamed)
 
 
-def test_slow_clients_do_not_starve_a_cluster(two_releases) -> None:
+def test_slow_clients_do_not_starve_a_cluster(two_releases, renamed) -> None:
     store, base, *_ = two_releases
     with running_cluster(store, base, env={"EMIS_LOD_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT)}) \
             as (url, _runtime):
-        assert_slow_clients_do_not_starve(url)
+        assert_slow_clients_do_not_starve(url, renamed)
 
 
 def test_the_front_configuration_follows_the_settings() -> None:
