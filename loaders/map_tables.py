@@ -66,7 +66,7 @@ def map_one(mapping: Mapping, path: Path, uris: Uris, codes: CodeLists, nt_dir: 
 
 def decide_columns(mappings: list[Mapping], mapped: dict[str, MappedTable], uris: Uris,
                    profile: Profile | None = None) -> Decided:
-    """In a worker: the constraints the mapped columns decide (loaders/column_checks.py), with
+    """In a worker: the constraints the mapped columns decide (loaders/column_checks/), with
     the subjects read from the files map_one wrote."""
     return decided(mappings, {name: replace(t, subjects=t.subject_rows(), subjects_file=None)
                               for name, t in mapped.items()}, uris, profile)

@@ -1,4 +1,4 @@
-"""Constraints decided on the mapped columns (loaders/column_checks.py) are never wrong.
+"""Constraints decided on the mapped columns (loaders/column_checks/) are never wrong.
 
 A decided constraint's store query is skipped, so each decision must be a proof that the query
 finds nothing. Checked here on stores loaded exactly as a build loads them (before any SHACL
@@ -30,6 +30,8 @@ from emis_lod.loaders import build as builder
 from emis_lod.loaders import column_checks, releases, shacl
 from emis_lod.loaders.codelists import CodeLists, vocabulary_files
 from emis_lod.loaders.column_checks import ColumnChecks
+from emis_lod.loaders.column_checks.rules import _Checker
+from emis_lod.loaders.column_checks.vocabulary import RDF_TYPE, SUBCLASS
 from emis_lod.loaders.mapper import map_table
 from emis_lod.loaders.mapping_spec import bundled_mapping_dir, load_mappings
 from emis_lod.loaders.privacy import DEMO_SECRET
@@ -49,7 +51,7 @@ GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 
 def _focus(cls: str) -> str:
     """How a compiled query names the instances of emis:``cls`` as its focus nodes."""
-    return f"{{ ?this <{column_checks.RDF_TYPE}>/<{column_checks.SUBCLASS}>* <{EMIS}{cls}> . }}"
+    return f"{{ ?this <{RDF_TYPE}>/<{SUBCLASS}>* <{EMIS}{cls}> . }}"
 
 
 class Loaded:
@@ -112,13 +114,13 @@ def loaded(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Loaded:
 def test_the_producers_write_what_the_mapper_wrote(loaded: Loaded) -> None:
     """The checker's model of the mapping (blocks, rows, subjects, objects) gives back the very
     N-Triples the mapper wrote, table by table: what it reasons about is what was loaded."""
-    checker = column_checks._Checker(loaded.shapes, loaded.mappings, loaded.mapped, URIS)
+    checker = _Checker(loaded.shapes, loaded.mappings, loaded.mapped, URIS)
     for m in loaded.mappings:
         if m.table not in loaded.mapped:
             continue
         mine: set[str] = set()
         for res in (r for r in checker.resources if r.mapping is m and r.cls):
-            mine |= {f"<{s}> <{column_checks.RDF_TYPE}> <{res.cls}> ." for s in checker.subjects(res)}
+            mine |= {f"<{s}> <{RDF_TYPE}> <{res.cls}> ." for s in checker.subjects(res)}
         for prod in (p for p in checker.producers if p.res.mapping is m):
             pairs = checker.pairs(prod)
             mine |= set("<" + pairs["s"] + f"> <{prod.predicate}> " + pairs["o"] + " .")
