@@ -168,14 +168,18 @@ class Sample:
     def __post_init__(self) -> None:
         [row] = self.select("""
             SELECT ?code ?district ?region WHERE {
-              ?school a emis:School ; emis:schoolCode ?code ; emis:enrolment [] ;
-                      geo:lat [] ; geo:long [] ; schema:name ?ky, ?ru ;
-                      emis:financeSummary [] ; emis:provisionSummary [] ; emis:staffSummary [] ;
-                      emis:district/emis:unitCode ?district ; emis:region/emis:unitCode ?region ;
-                      emis:building/emis:latestAssessment [] .
-              FILTER (lang(?ky) = "ky" && lang(?ru) = "ru")
+              ?school a emis:School ; emis:schoolCode ?code ;
+                      emis:district/emis:unitCode ?district ; emis:region/emis:unitCode ?region .
+              FILTER EXISTS { ?school emis:enrolment [] }
+              FILTER EXISTS { ?school geo:lat [] ; geo:long [] }
+              FILTER EXISTS { ?school schema:name ?ky FILTER (lang(?ky) = "ky") }
+              FILTER EXISTS { ?school schema:name ?ru FILTER (lang(?ru) = "ru") }
+              FILTER EXISTS { ?school emis:financeSummary [] }
+              FILTER EXISTS { ?school emis:provisionSummary [] }
+              FILTER EXISTS { ?school emis:staffSummary [] }
+              FILTER EXISTS { ?school emis:building/emis:latestAssessment [] }
               FILTER EXISTS { ?post emis:school ?school ; a emis:StaffPost .
-                              ?training emis:staff ?post }
+                              [] emis:staff ?post }
             } ORDER BY ?code LIMIT 1""")
         self.school, self.district, self.region = row["code"], row["district"], row["region"]
         self.schools = tuple(r["code"] for r in self.select(
