@@ -6,27 +6,25 @@ from __future__ import annotations
 
 from emis_lod.endpoint.document_cache import DocumentCache
 
-from serverutil import SCHOOL
-
 
 def cache_of(app) -> DocumentCache:
     return app.extensions["emis-lod.documents"]
 
 
-def test_second_request_is_answered_from_memory(app, client) -> None:
-    first = client.get(f"/doc/school/{SCHOOL}", headers={"Accept": "text/turtle"})
+def test_second_request_is_answered_from_memory(app, client, sample) -> None:
+    first = client.get(f"/doc/school/{sample.school}", headers={"Accept": "text/turtle"})
     cache = cache_of(app)
     hits = cache.hits
-    second = client.get(f"/doc/school/{SCHOOL}", headers={"Accept": "text/turtle"})
+    second = client.get(f"/doc/school/{sample.school}", headers={"Accept": "text/turtle"})
     assert cache.hits == hits + 1
     assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
 
 
-def test_html_pages_keep_their_own_query(client) -> None:
-    ru = client.get(f"/doc/school/{SCHOOL}?lang=ru").get_data(as_text=True)
-    en = client.get(f"/doc/school/{SCHOOL}?lang=en").get_data(as_text=True)
+def test_html_pages_keep_their_own_query(client, sample) -> None:
+    ru = client.get(f"/doc/school/{sample.school}?lang=ru").get_data(as_text=True)
+    en = client.get(f"/doc/school/{sample.school}?lang=en").get_data(as_text=True)
     assert 'lang="ru"' in ru and 'lang="en"' in en and ru != en
-    html = client.get(f"/doc/school/{SCHOOL}.html?lang=ru").get_data(as_text=True)
+    html = client.get(f"/doc/school/{sample.school}.html?lang=ru").get_data(as_text=True)
     assert 'href="?lang=ky"' in html    # relative: the language links keep the path and suffix
 
 
