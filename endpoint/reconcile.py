@@ -7,7 +7,7 @@ schools, districts, regions and textbook editions.
   ``{base}def/emis#`` and a type's or property's id the rest of its IRI (``School``,
   ``district``); the view template is ``{base}id/{{id}}``.
 - ``POST /reconcile`` with the form field ``queries`` (or ``GET /reconcile?queries=``) answers a
-  reconciliation result batch (``endpoint/reconcile_index.py`` matches and scores).
+  reconciliation result batch (``endpoint/reconcile_match.py`` matches and scores).
 - ``/reconcile/suggest/entity|type|property?prefix=`` (with ``cursor``) suggest, and
   ``/reconcile/preview?id=`` is a small HTML card of an entity, for OpenRefine's iframe.
 - Every GET answer of JSON may be asked as JSONP (``?callback=name``); CORS is the
@@ -38,23 +38,17 @@ from .reconcile_index import (
     REC_PROPERTIES,
     REC_TYPES,
     TYPE_BY_SEGMENT,
-    Candidate,
     Entity,
     Index,
-    Query,
     RecProperty,
     RecType,
     build_index,
     find_property,
     find_type,
     property_iri,
-    reconcile,
-    resolve,
-    suggest,
 )
-from .reconcile_index import (
-    tokens as name_tokens,
-)
+from .reconcile_match import Candidate, Query, reconcile, resolve, suggest
+from .reconcile_names import tokens as name_tokens
 
 bp = Blueprint("reconcile", __name__)
 
