@@ -44,7 +44,7 @@ from .patterns import (
     values_src,
 )
 from .sparql import sparql_rule, standard_prefixes
-from .terms import as_ntriples, display, escape, node_label
+from .terms import as_ntriples, display, node_label, sparql_string
 
 # Up to this many focus nodes a constraint that has a per-focus form runs in it (index lookups
 # per focus node, about 10 microseconds each); above, in its set-based form.
@@ -287,14 +287,14 @@ class Compiler:
         if not re.fullmatch(r"[smixq]*", flags):
             raise InvalidShape(label, f"sh:flags {flags!r} has flags outside 'smixq'", "§4.4.3")
         for pat in g.objects(shape, SH.pattern):  # §4.4.3 sh:pattern
-            expr = f'"{escape(str(pat))}", "{flags}"'
+            expr = f'{sparql_string(str(pat))}, "{flags}"'
             value_check(SH.PatternConstraintComponent,
                         f"(!isBlank({V}) && regex(str({V}), {expr}))",
                         f"Value {{?value}} does not match the pattern {str(pat)!r} (sh:pattern)")
         lang_in = self._one(shape, SH.languageIn)
         if lang_in is not None:  # §4.4.4 sh:languageIn
             tags = [str(x) for x in self._list(lang_in, shape, "sh:languageIn")]
-            matches = " || ".join(f'langMatches(lang({V}), "{escape(t)}")' for t in tags) or "false"
+            matches = " || ".join(f'langMatches(lang({V}), {sparql_string(t)})' for t in tags) or "false"
             value_check(SH.LanguageInConstraintComponent, f"(isLiteral({V}) && ({matches}))",
                         f"Value {{?value}} has no language tag in {tags} (sh:languageIn)")
         unique = self._one(shape, SH.uniqueLang)

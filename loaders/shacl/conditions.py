@@ -6,7 +6,7 @@ from __future__ import annotations
 from rdflib import URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from .terms import escape
+from .terms import sparql_string
 
 V = "?__VALUE__"  # the value node in a condition; each use replaces it by its own variable
 
@@ -67,7 +67,7 @@ def datatype_ok(dt: URIRef, v: str) -> str:
             f' && tz({v}) != "")'
         )
     if dt in _LEXICAL_REGEX:
-        return f'(datatype({v}) = <{dt}> && regex(str({v}), "{escape(_LEXICAL_REGEX[dt])}"))'
+        return f'(datatype({v}) = <{dt}> && regex(str({v}), {sparql_string(_LEXICAL_REGEX[dt])}))'
     return f"(datatype({v}) = <{dt}>)"
 
 

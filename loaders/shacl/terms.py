@@ -23,30 +23,23 @@ def node_label(node: Node) -> str:
     return str(node)
 
 
-def escape(text: str) -> str:
-    """``text`` escaped for a quoted string (N-Triples, Turtle and SPARQL)."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
+def sparql_string(text: str) -> str:
+    """``text`` as a quoted, escaped string literal (Oxigraph's N-Triples form, valid SPARQL)."""
+    return str(pyoxigraph.Literal(text))
 
 
 def as_ntriples(node: Node) -> str:
-    """An rdflib term in N-Triples syntax."""
+    """An rdflib term in N-Triples syntax (a literal written by Oxigraph, as the store would)."""
     if isinstance(node, URIRef):
         return f"<{node}>"
     if isinstance(node, BNode):
         return f"_:{node}"
     if isinstance(node, Literal):
-        body = f'"{escape(str(node))}"'
         if node.language:
-            return f"{body}@{node.language}"
-        if node.datatype is not None and node.datatype != XSD.string:
-            return f"{body}^^<{node.datatype}>"
-        return body
+            return str(pyoxigraph.Literal(str(node), language=node.language))
+        if node.datatype is not None:
+            return str(pyoxigraph.Literal(str(node), datatype=pyoxigraph.NamedNode(node.datatype)))
+        return sparql_string(str(node))
     raise TypeError(f"not an RDF term: {node!r}")
 
 
