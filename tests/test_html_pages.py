@@ -1,7 +1,8 @@
 """The HTML page of a school, a district, a region: schema.org JSON-LD in the head (parsed, and
 expanded with pyld to schema.org terms), a ``<link rel="alternate">`` per format that answers,
 a language switcher that keeps the page, and the data of the Leaflet map (the browser side is in
-``test_browser.py``). Runs on the sample release (``serverutil.sample_data``)."""
+``test_browser.py``). Runs on the session's build (``conftest.site``); the school, its district
+and region are ``conftest.sample``'s, their names and coordinates read from that build."""
 
 from __future__ import annotations
 
@@ -18,10 +19,7 @@ from emis_lod.endpoint.schema_org import script_json
 from emis_lod.formats import DOCUMENT_FORMATS, HTML
 from emis_lod.settings import load_settings
 
-from serverutil import SCHOOL
-
 SCHEMA = "https://schema.org/"
-DISTRICT, REGION = "KG-C-01", "KG-C"
 
 
 class Head(HTMLParser):
@@ -68,6 +66,23 @@ def no_loader(url, options=None):  # the context is inline: nothing may be fetch
     raise AssertionError(f"pyld tried to fetch {url}")
 
 
+@pytest.fixture(scope="module")
+def school(sample) -> dict[str, str]:
+    """The sample school's names (``ky``, ``ru``), coordinates (``lat``, ``long``, as written),
+    street address, and its district's names (``district_ky`` ...)."""
+    [row] = sample.select(f"""
+        SELECT ?ky ?ru ?en ?lat ?long ?address ?district_ky ?district_ru ?district_en WHERE {{
+          ?school emis:schoolCode "{sample.school}" ; schema:name ?ky, ?ru ;
+                  geo:lat ?lat ; geo:long ?long ; schema:address ?address ;
+                  emis:district ?district .
+          ?district schema:name ?district_ky, ?district_ru, ?district_en .
+          FILTER (lang(?ky) = "ky" && lang(?ru) = "ru" && lang(?district_ky) = "ky"
+                  && lang(?district_ru) = "ru" && lang(?district_en) = "en")
+          FILTER NOT EXISTS {{ ?school schema:name ?en FILTER (lang(?en) = "en") }}
+        }}""")
+    return row
+
+
 def page(client, path: str, lang: str = "en") -> str:
     response = client.get(path, query_string={"lang": lang})
     assert response.status_code == 200, path
@@ -75,34 +90,34 @@ def page(client, path: str, lang: str = "en") -> str:
     return response.get_data(as_text=True)
 
 
-def test_school_page_embeds_schema_org(client, site) -> None:
+def test_school_page_embeds_schema_org(client, site, sample, school) -> None:
     _, base = site
-    head = parse(page(client, f"/doc/school/{SCHOOL}"))
+    head = parse(page(client, f"/doc/school/{sample.school}"))
     [data] = embedded(head, "application/ld+json")
-    assert data["@type"] == "School" and data["@id"] == f"{base}id/school/{SCHOOL}"
-    assert data["identifier"] == SCHOOL
-    [school] = jsonld.expand(data, {"documentLoader": no_loader})
-    assert school["@type"] == [SCHEMA + "School"]
-    names = {(n["@value"], n.get("@language")) for n in school[SCHEMA + "name"]}
-    assert ("Средняя школа №1 села Аламедин", "ru") in names
-    assert ("Аламүдүн айылындагы №1 орто мектеби", "ky") in names
-    [geo] = school[SCHEMA + "geo"]
+    assert data["@type"] == "School" and data["@id"] == f"{base}id/school/{sample.school}"
+    assert data["identifier"] == sample.school
+    [expanded] = jsonld.expand(data, {"documentLoader": no_loader})
+    assert expanded["@type"] == [SCHEMA + "School"]
+    names = {(n["@value"], n.get("@language")) for n in expanded[SCHEMA + "name"]}
+    assert (school["ru"], "ru") in names
+    assert (school["ky"], "ky") in names
+    [geo] = expanded[SCHEMA + "geo"]
     assert geo["@type"] == [SCHEMA + "GeoCoordinates"]
-    assert geo[SCHEMA + "latitude"] == [{"@value": 42.8921}]
-    assert geo[SCHEMA + "longitude"] == [{"@value": 74.628}]
-    [address] = school[SCHEMA + "address"]
-    assert address[SCHEMA + "streetAddress"][0]["@value"].startswith("Аламүдүн")
+    assert geo[SCHEMA + "latitude"] == [{"@value": float(school["lat"])}]
+    assert geo[SCHEMA + "longitude"] == [{"@value": float(school["long"])}]
+    [address] = expanded[SCHEMA + "address"]
+    assert address[SCHEMA + "streetAddress"][0]["@value"] == school["address"]
     assert address[SCHEMA + "addressCountry"] == [{"@value": "KG"}]   # the profile's country
-    places = {p["@id"]: p for p in school[SCHEMA + "containedInPlace"]}
-    district = places[f"{base}id/district/{DISTRICT}"]
-    assert {"@value": "Alamüdün District", "@language": "en"} in district[SCHEMA + "name"]
-    assert f"{base}id/region/{REGION}" in places
+    places = {p["@id"]: p for p in expanded[SCHEMA + "containedInPlace"]}
+    district = places[f"{base}id/district/{sample.district}"]
+    assert {"@value": school["district_en"], "@language": "en"} in district[SCHEMA + "name"]
+    assert f"{base}id/region/{sample.region}" in places
 
 
-@pytest.mark.parametrize("type_,key,code", [("district", DISTRICT, DISTRICT),
-                                            ("region", REGION, REGION)])
-def test_district_and_region_pages_embed_schema_org(client, site, type_, key, code) -> None:
+@pytest.mark.parametrize("type_", ["district", "region"])
+def test_district_and_region_pages_embed_schema_org(client, site, sample, school, type_) -> None:
     _, base = site
+    key = code = getattr(sample, type_)
     head = parse(page(client, f"/doc/{type_}/{key}"))
     [data] = embedded(head, "application/ld+json")
     [area] = jsonld.expand(data, {"documentLoader": no_loader})
@@ -113,12 +128,12 @@ def test_district_and_region_pages_embed_schema_org(client, site, type_, key, co
     # the map: the schools that lie in it, with their coordinates and links (the school has no
     # English name: the Russian one stands in)
     [points] = embedded(head, "application/json")
-    assert {"lat": 42.8921, "long": 74.628, "href": f"{base}id/school/{SCHOOL}",
-            "name": "Средняя школа №1 села Аламедин"} in points["places"]
+    assert {"lat": float(school["lat"]), "long": float(school["long"]),
+            "href": f"{base}id/school/{sample.school}", "name": school["ru"]} in points["places"]
 
 
-def test_other_pages_have_no_schema_org_or_map(client) -> None:
-    head = parse(page(client, f"/doc/building/{SCHOOL}-1"))
+def test_other_pages_have_no_schema_org_or_map(client, sample) -> None:
+    head = parse(page(client, f"/doc/building/{sample.school}-1"))
     assert not embedded(head, "application/ld+json") and not embedded(head, "application/json")
     assert not any("leaflet" in a.get("src", "") for a, _ in head.scripts)
 
@@ -130,9 +145,9 @@ def test_script_json_cannot_close_its_script() -> None:
     assert json.loads(text) == nasty
 
 
-def test_alternate_links_for_every_format_answer(client, site) -> None:
+def test_alternate_links_for_every_format_answer(client, site, sample) -> None:
     _, base = site
-    head = parse(page(client, f"/doc/school/{SCHOOL}"))
+    head = parse(page(client, f"/doc/school/{sample.school}"))
     alternates = {link["type"]: link["href"] for link in head.links
                   if link.get("rel") == "alternate" and "hreflang" not in link}
     assert set(alternates) == {f.media_type for f in DOCUMENT_FORMATS if f is not HTML}
@@ -141,42 +156,45 @@ def test_alternate_links_for_every_format_answer(client, site) -> None:
         assert response.status_code == 200, href
         assert response.mimetype == media_type
     languages = {link["hreflang"]: link["href"] for link in head.links if "hreflang" in link}
-    assert languages == {lang: f"{base}doc/school/{SCHOOL}?lang={lang}" for lang in ("ky", "ru", "en")}
+    assert languages == {lang: f"{base}doc/school/{sample.school}?lang={lang}"
+                         for lang in ("ky", "ru", "en")}
 
 
-def test_language_switcher_keeps_the_page(client) -> None:
-    html = page(client, f"/doc/district/{DISTRICT}", "ru")
+def test_language_switcher_keeps_the_page(client, sample, school) -> None:
+    html = page(client, f"/doc/district/{sample.district}", "ru")
     switch = {a["hreflang"]: a["href"] for a in parse(html).anchors if "hreflang" in a}
     assert set(switch) == {"ky", "ru", "en"}
-    here = f"http://localhost/doc/district/{DISTRICT}?lang=ru"
+    here = f"http://localhost/doc/district/{sample.district}?lang=ru"
     for lang, href in switch.items():
         # relative to the page (a query only), so a pre-rendered page fits any path it is at
         parts = urlsplit(urljoin(here, href))
-        assert parts.path == f"/doc/district/{DISTRICT}" and parse_qs(parts.query) == {"lang": [lang]}
+        assert parts.path == f"/doc/district/{sample.district}" \
+            and parse_qs(parts.query) == {"lang": [lang]}
     titles = {lang: re.search(r"<h1>(.*?)</h1>", page(client, urlsplit(urljoin(here, href)).path,
                                                        lang)).group(1)
               for lang, href in switch.items()}
-    assert titles == {"ky": "Аламүдүн району", "ru": "Аламудунский район", "en": "Alamüdün District"}
+    assert titles == {lang: school[f"district_{lang}"] for lang in ("ky", "ru", "en")}
 
 
-def test_school_map_data_and_coordinates_text(client) -> None:
-    html = page(client, f"/doc/school/{SCHOOL}", "ky")
+def test_school_map_data_and_coordinates_text(client, sample, school) -> None:
+    html = page(client, f"/doc/school/{sample.school}", "ky")
     head = parse(html)
     [points] = embedded(head, "application/json")
     assert points["tiles"] is None  # no tile server: the page asks no other host
-    assert [(p["lat"], p["long"]) for p in points["places"]] == [(42.8921, 74.628)]
-    assert '<div id="map"' in html and "Координаттар" in html and ">42.8921<" in html
+    assert [(p["lat"], p["long"]) for p in points["places"]] == [(float(school["lat"]),
+                                                                   float(school["long"]))]
+    assert '<div id="map"' in html and "Координаттар" in html and f">{school['lat']}<" in html
     sources = [a["src"] for a, _ in head.scripts if a.get("src")]
     sources += [link["href"] for link in head.links if link.get("rel") == "stylesheet"]
     assert "/static/vendor/leaflet/leaflet.js" in sources
     assert all(s.startswith("/static/") for s in sources), sources  # shipped, not from a CDN
 
 
-def test_a_tile_server_only_when_a_setting_names_one(site) -> None:
+def test_a_tile_server_only_when_a_setting_names_one(site, sample) -> None:
     store, base = site
     tiles = "https://tiles.example.kg/{z}/{x}/{y}.png"
     app = create_app(store, load_settings(base_uri=base, map_tiles=tiles,
                                           map_attribution="© Example"))
-    head = parse(page(app.test_client(), f"/doc/school/{SCHOOL}"))
+    head = parse(page(app.test_client(), f"/doc/school/{sample.school}"))
     [points] = embedded(head, "application/json")
     assert points["tiles"] == tiles and points["attribution"] == "© Example"
