@@ -14,6 +14,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import rdflib
@@ -21,9 +22,10 @@ import requests
 
 from emis_lod.endpoint import create_app
 from emis_lod.endpoint.executor import QueryExecutor, QueryJob
+from emis_lod.loaders.build import BuildReport
 from emis_lod.settings import load_settings
 
-from serverutil import SCHOOL, make_release, running_server, sample_data
+from serverutil import copy_release, running_server
 
 pytestmark = pytest.mark.e2e
 
@@ -32,12 +34,31 @@ MAX_ROWS = 40
 MAX_LENGTH = 5000
 RESULTS_JSON = "application/sparql-results+json"
 
-# 2,400 triples cubed: hours of work inside Oxigraph, in one blocking call
+# the build's ~140,000 triples cubed: years of work inside Oxigraph, in one blocking call
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 RUNAWAY_ORDERED = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1"
-SCHOOLS = "SELECT ?code WHERE { ?s a emis:School ; emis:schoolCode ?code } ORDER BY ?code"
-CODES = ["21101001", "41101001", "41101002"]
-SNAPSHOT = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g ?s ?p ?o"
+# what the store holds about one school, in every graph, in order (a few dozen quads)
+SNAPSHOT = ("SELECT ?g ?s ?p ?o WHERE {{ VALUES ?s {{ <{school}> }} GRAPH ?g {{ ?s ?p ?o }} }} "
+            "ORDER BY ?g ?s ?p ?o")
+
+
+class Schools(NamedTuple):
+    """A query of the schools of one district (fewer than MAX_ROWS: its answer is whole), their
+    codes as the build has them, and the code of one of them."""
+
+    query: str
+    codes: list[str]
+    school: str
+
+
+@pytest.fixture(scope="module")
+def schools(sample) -> Schools:
+    """The schools of ``sample.school``'s district."""
+    query = ("SELECT ?code WHERE { ?s a emis:School ; emis:schoolCode ?code ; "
+             f"emis:district/emis:unitCode \"{sample.district}\" }} ORDER BY ?code")
+    codes = [row["code"] for row in sample.select(query)]
+    assert sample.school in codes and len(codes) < MAX_ROWS
+    return Schools(query, codes, sample.school)
 
 
 def _processes_with(marker: str) -> set[int]:
@@ -67,11 +88,13 @@ def _cpu_ticks(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def limited(site):
-    """The real server with a 1.5 s query timeout, a 40-row cap and a 5,000-character cap."""
+    """The real server with a 1.5 s query timeout, a 40-row cap and a 5,000-character cap (and no
+    background rendering, whose CPU would blur which process runs a runaway)."""
     store, base = site
     marker = f"emis-lod-test-{uuid.uuid4().hex}"
     env = {"EMIS_LOD_QUERY_TIMEOUT": str(TIMEOUT), "EMIS_LOD_MAX_RESULT_ROWS": str(MAX_ROWS),
-           "EMIS_LOD_MAX_QUERY_LENGTH": str(MAX_LENGTH), "EMIS_LOD_TEST_MARKER": marker}
+           "EMIS_LOD_MAX_QUERY_LENGTH": str(MAX_LENGTH), "EMIS_LOD_TEST_MARKER": marker,
+           "EMIS_LOD_PRERENDER": "off"}
     with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/")), env=env) as url:
         yield url, marker
     deadline = time.monotonic() + 10
@@ -91,10 +114,22 @@ def codes(response: requests.Response) -> list[str]:
     return [b["code"]["value"] for b in response.json()["results"]["bindings"]]
 
 
-def test_a_runaway_query_is_killed_at_the_timeout_while_others_are_served(limited) -> None:
+def start_query_processes(url: str, query: str) -> None:
+    """Ask ``query`` from 4 clients at once until all are answered: each of the 2 sync workers
+    has had a request, so each has started its query processes (which, on a busy machine, can
+    take longer than the timeout: a runaway sent to a cold worker would not run at all)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(10):
+            if all(r.status_code == 200 for r in pool.map(lambda _: ask(url, query), range(4))):
+                return
+
+
+def test_a_runaway_query_is_killed_at_the_timeout_while_others_are_served(limited, schools) -> None:
     url, marker = limited
-    before = ask(url, SNAPSHOT, accept="text/tab-separated-values").text
-    assert codes(ask(url, SCHOOLS)) == CODES  # warm: query processes started
+    snapshot = SNAPSHOT.format(school=f"{url}id/school/{schools.school}")
+    start_query_processes(url, schools.query)
+    before = ask(url, snapshot, accept="text/tab-separated-values").text
+    assert codes(ask(url, schools.query)) == schools.codes  # warm: query processes started
     runaway: dict[str, object] = {}
 
     def run_away() -> None:
@@ -108,7 +143,7 @@ def test_a_runaway_query_is_killed_at_the_timeout_while_others_are_served(limite
     time.sleep(0.3)  # the runaway is inside Oxigraph now
     others = []
     while thread.is_alive() and len(others) < 2:  # a second client meanwhile
-        response = ask(url, SCHOOLS, timeout=30)
+        response = ask(url, schools.query, timeout=30)
         others.append((response, time.monotonic()))
     ticks = {pid: _cpu_ticks(pid) for pid in _processes_with(marker)}
     time.sleep(0.3)
@@ -127,19 +162,19 @@ def test_a_runaway_query_is_killed_at_the_timeout_while_others_are_served(limite
     assert "LIMIT" in problem["detail"]
     assert response.headers["Retry-After"]
     # a second client, started during the runaway, was answered before the runaway ended
-    assert others and codes(others[0][0]) == CODES
+    assert others and codes(others[0][0]) == schools.codes
     assert others[0][1] < runaway["ended"]  # type: ignore[operator]
 
     # the work really stopped: the process that ran it is gone
     assert busiest not in _processes_with(marker)
     # afterwards: normal answers, the same data, and no more processes than the pools allow
     # (gunicorn's master; per worker: itself, a forkserver, a resource tracker, 2 query processes)
-    assert codes(ask(url, SCHOOLS)) == CODES
-    assert ask(url, SNAPSHOT, accept="text/tab-separated-values").text == before
+    assert codes(ask(url, schools.query)) == schools.codes
+    assert ask(url, snapshot, accept="text/tab-separated-values").text == before
     assert len(_processes_with(marker)) <= 1 + 2 * (3 + 2)
 
 
-def test_an_ordered_runaway_is_killed_too_and_the_answer_is_text_when_asked(limited) -> None:
+def test_an_ordered_runaway_is_killed_too_and_the_answer_is_text_when_asked(limited, schools) -> None:
     url, _ = limited
     started = time.monotonic()
     response = ask(url, RUNAWAY_ORDERED, accept="text/csv", timeout=60)
@@ -147,7 +182,7 @@ def test_an_ordered_runaway_is_killed_too_and_the_answer_is_text_when_asked(limi
     assert response.status_code == 503
     assert response.headers["Content-Type"].startswith("text/plain")
     assert "query_timeout" in response.text
-    assert codes(ask(url, SCHOOLS)) == CODES
+    assert codes(ask(url, schools.query)) == schools.codes
 
 
 def test_a_syntax_error_is_400_with_the_parsers_message(limited) -> None:
@@ -159,7 +194,7 @@ def test_a_syntax_error_is_400_with_the_parsers_message(limited) -> None:
     assert "line 1" in detail or "column" in detail or "1:" in detail
 
 
-def test_the_row_cap_is_applied_and_stated(limited) -> None:
+def test_the_row_cap_is_applied_and_stated(limited, schools) -> None:
     url, _ = limited
     response = ask(url, "SELECT * WHERE { ?s ?p ?o }")
     assert response.status_code == 200
@@ -169,29 +204,29 @@ def test_the_row_cap_is_applied_and_stated(limited) -> None:
     as_csv = ask(url, "SELECT * WHERE { ?s ?p ?o }", accept="text/csv")
     assert len(as_csv.text.splitlines()) == MAX_ROWS + 1
     assert as_csv.headers["EMIS-Result-Truncated"] == f"rows={MAX_ROWS}"
-    whole = ask(url, SCHOOLS)
-    assert codes(whole) == CODES and "EMIS-Result-Truncated" not in whole.headers
+    whole = ask(url, schools.query)
+    assert codes(whole) == schools.codes and "EMIS-Result-Truncated" not in whole.headers
 
 
-def test_the_query_length_cap_is_stated(limited) -> None:
+def test_the_query_length_cap_is_stated(limited, schools) -> None:
     url, _ = limited
     padding = "# " + "x" * MAX_LENGTH + "\n"
-    long_query = requests.post(url + "sparql", data={"query": padding + SCHOOLS}, timeout=30,
+    long_query = requests.post(url + "sparql", data={"query": padding + schools.query}, timeout=30,
                                headers={"Accept": RESULTS_JSON})
     assert long_query.status_code == 400
     assert f"the limit is {MAX_LENGTH}" in long_query.json()["detail"]
     huge = requests.post(url + "sparql", data=b"#" * (MAX_LENGTH * 12 + 200_000), timeout=30,
                          headers={"Content-Type": "application/sparql-query"})
     assert huge.status_code == 413
-    assert codes(ask(url, SCHOOLS)) == CODES
+    assert codes(ask(url, schools.query)) == schools.codes
 
 
-def test_a_bounded_load_gives_no_server_error(limited, site) -> None:
+def test_a_bounded_load_gives_no_server_error(limited, site, schools) -> None:
     """8 concurrent clients x 25 requests mixing SELECT, ASK and CONSTRUCT; every answer right."""
     url, _ = limited
     _, base = site
     construct = ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o ; emis:schoolCode "
-                 f"\"{SCHOOL}\" }}")
+                 f"\"{schools.school}\" }}")
 
     def client(number: int) -> list[str]:
         problems = []
@@ -199,19 +234,19 @@ def test_a_bounded_load_gives_no_server_error(limited, site) -> None:
             for i in range(25):
                 kind = (number + i) % 3
                 if kind == 0:
-                    r = session.post(url + "sparql", data={"query": SCHOOLS}, timeout=30,
+                    r = session.post(url + "sparql", data={"query": schools.query}, timeout=30,
                                      headers={"Accept": RESULTS_JSON})
-                    ok = r.status_code == 200 and codes(r) == CODES
+                    ok = r.status_code == 200 and codes(r) == schools.codes
                 elif kind == 1:
                     r = session.get(url + "sparql", timeout=30,
-                                    params={"query": f"ASK {{ ?s emis:schoolCode \"{SCHOOL}\" }}"},
+                                    params={"query": f"ASK {{ ?s emis:schoolCode \"{schools.school}\" }}"},
                                     headers={"Accept": RESULTS_JSON})
                     ok = r.status_code == 200 and r.json() == {"head": {}, "boolean": True}
                 else:
                     r = session.get(url + "sparql", params={"query": construct}, timeout=30,
                                     headers={"Accept": "text/turtle"})
                     ok = r.status_code == 200 and (
-                        rdflib.URIRef(f"{base}id/school/{SCHOOL}"), None, None) in \
+                        rdflib.URIRef(f"{base}id/school/{schools.school}"), None, None) in \
                         rdflib.Graph().parse(data=r.text, format="turtle")
                 if r.status_code >= 500 or not ok:
                     problems.append(f"client {number} request {i}: {r.status_code} {r.text[:200]}")
@@ -225,39 +260,47 @@ def test_a_bounded_load_gives_no_server_error(limited, site) -> None:
 # ------------------------------------------------------------------------ the executor itself
 
 
-def test_a_dead_query_process_is_replaced_and_a_new_release_is_followed(tmp_path) -> None:
-    base = "http://127.0.0.1:9/"
+COUNT_SCHOOLS = "SELECT (COUNT(?s) AS ?n) WHERE { ?s a emis:School }"
+
+
+def test_a_dead_query_process_is_replaced_and_a_new_release_is_followed(
+        site_built: BuildReport, sample, tmp_path) -> None:
+    """On a copy of the session's build; the second release is that copy with one school more
+    (two triples inserted into its schools graph)."""
+    base = site_built.base_uri
     store = tmp_path / "store"
-    first = make_release(store, sample_data(base), base)
+    first = copy_release(store, site_built.release_dir)
     app = create_app(store, load_settings(base_uri=base, query_workers=1))
     client = app.test_client()
+    [row] = sample.select(COUNT_SCHOOLS)
+    schools = int(row["n"])
 
     def count_schools() -> int:
         response = client.get("/sparql", headers={"Accept": RESULTS_JSON}, query_string={
-            "query": "SELECT (COUNT(?s) AS ?n) WHERE { ?s a emis:School }"})
+            "query": COUNT_SCHOOLS})
         assert response.status_code == 200, response.get_data(as_text=True)
         return int(response.get_json(force=True)["results"]["bindings"][0]["n"]["value"])
 
-    assert count_schools() == 3
+    assert count_schools() == schools
     executor: QueryExecutor = app.extensions["emis_lod.executor"]
     (pid,) = executor.pids()
     os.kill(pid, 9)  # a crash of an idle query process
     time.sleep(0.2)
-    assert count_schools() == 3
+    assert count_schools() == schools
     assert executor.pids() != [pid]
 
-    extra = (f"<{base}id/school/99999999> a <{base}def/emis#School> ; "
-             f"<{base}def/emis#schoolCode> \"99999999\" .\n")
-    second = make_release(store, sample_data(base) + extra, base)
+    second = copy_release(store, site_built.release_dir, update=(
+        f"INSERT DATA {{ GRAPH <{base}graph/schools> {{ <{base}id/school/99999999> "
+        f"a <{base}def/emis#School> ; <{base}def/emis#schoolCode> \"99999999\" }} }}"))
     assert second != first
-    assert count_schools() == 4  # the query process reopened on the new release
+    assert count_schools() == schools + 1  # the query process reopened on the new release
     executor.close()
     assert executor.pids() == []
 
 
-def test_the_executor_times_out_and_recovers(tmp_path) -> None:
-    base = "http://127.0.0.1:9/"
-    release = make_release(tmp_path / "store", sample_data(base), base)
+def test_the_executor_times_out_and_recovers(site_built: BuildReport) -> None:
+    base = site_built.base_uri
+    release = site_built.release_dir
     executor = QueryExecutor(1)
     try:
         job = QueryJob(release=str(release), query="ASK { ?s ?p ?o }", prefixes={},
