@@ -37,8 +37,9 @@ from .memory import release_memory, return_free_pages
 from .privacy import DEMO_SECRET
 from .progress import SILENT, Progress
 from .readers import find_source
+from .rejected_rows import owners, remove_rows, shacl_rejections
 from .resource_types import resource_types, to_manifest
-from .validate import VIOLATION, about_classes, may_fail_after_removal, validate
+from .validate import about_classes, may_fail_after_removal, validate
 from .vocabulary_check import check as check_vocabulary
 from .worker import Worker
 
@@ -240,51 +241,6 @@ def _secret(settings: Settings, echo: Callable[[str], object]) -> bytes:
     return DEMO_SECRET.encode("utf-8")
 
 
-def _source_columns(mapping: Mapping, uris: Uris) -> dict[str, str]:
-    """Predicate IRI -> the source column it is mapped from (to name columns in SHACL results)."""
-    pre = prefixes(uris)
-    out: dict[str, str] = {}
-    for res in mapping.resources:
-        for predicate, obj in res.properties:
-            iri = pre.get(predicate.partition(":")[0], "") + predicate.partition(":")[2]
-            column = obj.column or next(iter(re.findall(r"\{(\w+)\}", obj.id or obj.value or "")), None)
-            if column:
-                out.setdefault(iri, column)
-    return out
-
-
-def _owners(mapped: dict[str, MappedTable], focus: set[str]) -> dict[str, tuple[str, str, int]]:
-    """Subject IRI -> (table, file, row) of the source row it was made from (the first table
-    and row that made it), for the few focus nodes of violations: a dictionary of every subject
-    of a national release would cost a gigabyte."""
-    owner: dict[str, tuple[str, str, int]] = {}
-    if not focus:
-        return owner
-    for t in mapped.values():
-        rows = t.subject_rows()
-        hits = rows[rows["subject"].isin(focus)]
-        for subject, row in zip(hits["subject"], hits["row"], strict=True):
-            owner.setdefault(subject, (t.table, t.file, int(row)))
-    return owner
-
-
-def _shacl_rejections(violations: list, owner: dict[str, tuple[str, str, int]],
-                      mappings: list[Mapping], uris: Uris) -> dict[str, dict[int, list[dict]]]:
-    """Source rows behind the focus nodes of SHACL violations, with rejection lines."""
-    columns = {m.table: _source_columns(m, uris) for m in mappings}
-    out: dict[str, dict[int, list[dict]]] = {}
-    for v in violations:
-        if v.severity != VIOLATION or v.focus not in owner:
-            continue
-        table, file, row = owner[v.focus]
-        path = (v.path or "").lstrip("^")
-        column = columns[table].get(path) or (path.rsplit("#", 1)[-1].rsplit("/", 1)[-1] or "(resource)")
-        out.setdefault(table, {}).setdefault(row, []).append(dict(
-            table=table, file=file, row=row, column=column, value=v.value or "",
-            rule="shacl", reason=f"{v.message} (SHACL {v.component.rsplit('#', 1)[-1]} on {v.focus})"))
-    return out
-
-
 def build(source: Path, store_dir: Path, settings: Settings,
           echo: Callable[[str], object] = print, mappings_dir: Path | None = None,
           progress: Progress = SILENT,
@@ -369,8 +325,8 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
         for _ in range(MAX_SHACL_ROUNDS):
             violations = validate(store, uris, settings.validator, only, columns, profile)
             remaining |= set(violations)
-            new = _shacl_rejections(violations, _owners(mapped, {v.focus for v in violations}),
-                                    mappings, uris)
+            new = shacl_rejections(violations, owners(mapped, {v.focus for v in violations}),
+                                   mappings, uris)
             if not new:
                 break
             # Rows behind violations leave the store; rows that pointed at them are caught by
@@ -378,7 +334,7 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
             # Only constraints that a removal can break, and that one of the removed triples
             # can change (loaders/revalidate.py), need to run again.
             taken: dict[str, set[bytes]] = {}
-            removed = set(_remove_rows(store, new, mapped, taken))
+            removed = set(remove_rows(store, new, mapped, taken))
             remaining = {v for v in remaining if v.focus not in removed}
             for graph, lines in taken.items():
                 deleted.setdefault(graph, set()).update(lines)
@@ -522,36 +478,6 @@ def _build(source: Path, store_dir: Path, settings: Settings, echo: Callable[[st
                        rejections, len(violations), time.perf_counter() - started, phases,
                        dict(reversed(list(examples.items()))),
                        [m.table for m in mappings if m.table not in sources], publish)
-
-
-def _remove_rows(store: ox.Store, rows: dict[str, dict[int, list[dict]]],
-                 mapped: dict[str, MappedTable], deleted: dict[str, set[bytes]]) -> list[str]:
-    """Take rejected rows out of a loaded store and out of the accounting; their subjects.
-    What is taken out of the store is added to ``deleted`` (graph -> N-Triples lines), for the
-    dumps written from the mapped files."""
-    removed: list[str] = []
-    for table, by_row in rows.items():
-        t = mapped[table]
-        made = t.subject_rows()
-        subjects = made.loc[made["row"].isin(list(by_row)), "subject"].tolist()
-        removed += subjects
-        for i in range(0, len(subjects), 500):
-            values = " ".join(f"<{s}>" for s in subjects[i:i + 500])
-            going = store.query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?x {{ {values} }} "
-                                f"{{ GRAPH ?g {{ ?x ?p ?o }} BIND(?x AS ?s) }} UNION "
-                                f"{{ GRAPH ?g {{ ?s ?p ?x }} BIND(?x AS ?o) }} }}")
-            assert isinstance(going, ox.QuerySolutions)
-            for q in going:
-                deleted.setdefault(q["g"].value, set()).add(  # type: ignore[union-attr]
-                    f"{q['s']} {q['p']} {q['o']} .".encode())
-            store.update(f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s {{ {values} }} "
-                         f"GRAPH ?g {{ ?s ?p ?o }} }} ;\n"
-                         f"DELETE {{ GRAPH ?g {{ ?x ?p ?s }} }} WHERE {{ VALUES ?s {{ {values} }} "
-                         f"GRAPH ?g {{ ?x ?p ?s }} }}")
-        t.rejections = pd.concat([t.rejections, pd.DataFrame(
-            [line for lines in by_row.values() for line in lines])], ignore_index=True)
-        t.rows_loaded -= len(by_row)
-    return removed
 
 
 def _default_graph_triples(store: ox.Store) -> int:

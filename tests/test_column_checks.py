@@ -36,6 +36,7 @@ from emis_lod.loaders.mapper import map_table
 from emis_lod.loaders.mapping_spec import bundled_mapping_dir, load_mappings
 from emis_lod.loaders.privacy import DEMO_SECRET
 from emis_lod.loaders.readers import find_source, read_source
+from emis_lod.loaders.rejected_rows import remove_rows
 from emis_lod.loaders.validate import compiled_shapes
 from emis_lod.namespaces import prefixes
 from emis_lod.settings import load_settings
@@ -169,7 +170,7 @@ def test_stable_decisions_survive_the_removal_of_rows(loaded: Loaded, source: Pa
         rows = again.mapped[table].accepted.index[::step]
         doomed[table] = {int(r): [dict(table=table, file="x", row=int(r), column="c", value="",
                                        rule="shacl", reason="test")] for r in rows}
-    builder._remove_rows(again.store, doomed, again.mapped, {})
+    remove_rows(again.store, doomed, again.mapped, {})
     stable = [c for c, d in again.decided.items() if d.stable]
     assert again.found(stable) == []
     unstable = [c for c, d in again.decided.items() if not d.stable]
