@@ -10,12 +10,12 @@ import pytest
 
 from emis_lod.generator import generate
 from emis_lod.loaders import capacity, releases
-from emis_lod.loaders.build import build
+from emis_lod.loaders.build import BuildReport, build
 from emis_lod.loaders.capacity import GB, Available, Needs
 from emis_lod.loaders.errors import BuildError
 from emis_lod.settings import load_settings
 
-from serverutil import make_release, sample_data
+from serverutil import copy_release
 
 ROWS = {"regions": 9, "districts": 45, "schools": 2040, "buildings": 3106, "finance": 39125,
         "safety_assessments": 4004, "staff": 95236, "textbooks": 239, "textbook_provision": 87801,
@@ -68,10 +68,11 @@ def test_what_the_machine_has_is_measured(tmp_path: Path) -> None:
         assert have.memory_bytes is not None and have.memory_bytes > 0 and have.memory_source
 
 
-def test_a_real_build_that_cannot_fit_writes_nothing(tmp_path: Path, monkeypatch) -> None:
+def test_a_real_build_that_cannot_fit_writes_nothing(built: BuildReport, tmp_path: Path,
+                                                     monkeypatch) -> None:
     base = "http://data.test/"
     store = tmp_path / "store"
-    make_release(store, sample_data(base), base)
+    copy_release(store, built.release_dir)     # the served release: the session's build
     served = releases.current_id(store)
     before = sorted(p.name for p in (store / releases.RELEASES).iterdir())
     source = tmp_path / "source"

@@ -21,22 +21,19 @@ from click.testing import CliRunner
 from emis_lod.cli import main
 from emis_lod.generator import generate
 from emis_lod.loaders import releases
+from emis_lod.loaders.build import BuildReport
 
-from serverutil import make_release, running_server, sample_data
+from serverutil import copy_release, running_server
 
 EXE = [sys.executable, "-m", "emis_lod.cli"]
-BASE = "http://127.0.0.1:1/"
 COUNT_SCHOOLS = "SELECT (COUNT(?s) AS ?n) WHERE { ?s a emis:School }"
 JSON_RESULTS = {"Accept": "application/sparql-results+json"}
 
 
-def three_releases(store: Path) -> list[str]:
-    """Three small releases, each published in turn (as three builds would)."""
-    ids = []
-    for _ in range(3):
-        ids.append(make_release(store, sample_data(BASE), BASE).name)
-        time.sleep(0.002)  # ids are timestamps to the microsecond: keep them apart
-    return ids
+def three_releases(store: Path, built: BuildReport) -> list[str]:
+    """Three releases, each published in turn (as three builds would): the session's build
+    added three times under new ids."""
+    return [copy_release(store, built.release_dir).name for _ in range(3)]
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -46,8 +43,8 @@ def cli(*args: str) -> tuple[int, str]:
 
 # ------------------------------------------------------------------ the library
 
-def test_rollback_walks_back_the_publish_history(tmp_path: Path) -> None:
-    a, b, c = three_releases(tmp_path)
+def test_rollback_walks_back_the_publish_history(tmp_path: Path, built: BuildReport) -> None:
+    a, b, c = three_releases(tmp_path, built)
     assert releases.history(tmp_path) == [a, b, c]
     assert releases.previous_release(tmp_path) == b
     assert releases.rollback(tmp_path) == b
@@ -66,8 +63,8 @@ def test_rollback_walks_back_the_publish_history(tmp_path: Path) -> None:
         ("rollback", a), ("publish", c), ("publish", b)]
 
 
-def test_history_follows_current_when_they_disagree(tmp_path: Path) -> None:
-    a, b, c = three_releases(tmp_path)
+def test_history_follows_current_when_they_disagree(tmp_path: Path, built: BuildReport) -> None:
+    a, b, c = three_releases(tmp_path, built)
     (tmp_path / releases.HISTORY).unlink()             # a store from before the history
     assert releases.history(tmp_path) == [c]
     assert releases.previous_release(tmp_path) is None
@@ -80,8 +77,9 @@ def test_history_follows_current_when_they_disagree(tmp_path: Path) -> None:
     assert releases.rollback(tmp_path) == a
 
 
-def test_unknown_and_incomplete_releases_are_refused_with_the_list(tmp_path: Path) -> None:
-    a, b, c = three_releases(tmp_path)
+def test_unknown_and_incomplete_releases_are_refused_with_the_list(tmp_path: Path,
+                                                                  built: BuildReport) -> None:
+    a, b, c = three_releases(tmp_path, built)
     staging = releases.staging_dir(tmp_path, "20990101T000000000000Z")
     for wrong, says in (("nope", "does not exist"), (staging.name, "is incomplete"),
                         ("../releases", "does not exist")):
@@ -95,9 +93,9 @@ def test_unknown_and_incomplete_releases_are_refused_with_the_list(tmp_path: Pat
     assert releases.incomplete_releases(tmp_path) == []
 
 
-def test_prune_keeps_the_served_release_and_the_rollback_target(tmp_path: Path) -> None:
-    a, b, c = three_releases(tmp_path)
-    d = make_release(tmp_path, sample_data(BASE), BASE).name
+def test_prune_keeps_the_served_release_and_the_rollback_target(tmp_path: Path, built: BuildReport) -> None:
+    a, b, c = three_releases(tmp_path, built)
+    d = copy_release(tmp_path, built.release_dir).name
     releases.publish(tmp_path, a)                    # served: a; rollback target: d
     assert releases.prune(tmp_path, 1) == [b, c]
     assert releases.list_releases(tmp_path) == [a, d]
@@ -108,8 +106,8 @@ def test_prune_keeps_the_served_release_and_the_rollback_target(tmp_path: Path) 
 
 # ------------------------------------------------------------------ the commands
 
-def test_commands_list_publish_and_roll_back(tmp_path: Path) -> None:
-    a, b, c = three_releases(tmp_path)
+def test_commands_list_publish_and_roll_back(tmp_path: Path, built: BuildReport) -> None:
+    a, b, c = three_releases(tmp_path, built)
     store = str(tmp_path)
     code, out = cli("releases", "--store", store, "--json")
     assert code == 0, out
@@ -141,8 +139,8 @@ def test_commands_list_publish_and_roll_back(tmp_path: Path) -> None:
     assert releases.current_release(tmp_path).name == a
 
 
-def test_the_real_command_prints_json_and_exit_codes(tmp_path: Path) -> None:
-    a, b, c = three_releases(tmp_path)
+def test_the_real_command_prints_json_and_exit_codes(tmp_path: Path, built: BuildReport) -> None:
+    a, b, c = three_releases(tmp_path, built)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*EXE, *args, "--store", str(tmp_path)], capture_output=True,
