@@ -54,14 +54,13 @@ from emis_lod.formats import (
 
 pytestmark = pytest.mark.e2e
 
-SCHOOL = "41101001"
 PREFIXES = "PREFIX emis: <{base}def/emis#>\n"
-QUERIES = {
+QUERIES = {   # {base}: the server's; {school}: the sample school's code
     "SELECT": PREFIXES + "SELECT ?school WHERE {{ ?school a emis:School }} ORDER BY ?school",
-    "ASK": PREFIXES + "ASK {{ <{base}id/school/" + SCHOOL + "> a emis:School }}",
+    "ASK": PREFIXES + "ASK {{ <{base}id/school/{school}> a emis:School }}",
     "CONSTRUCT": PREFIXES + "CONSTRUCT {{ ?school emis:pupils ?n ; a emis:School }} "
                             "WHERE {{ ?school a emis:School ; emis:pupils ?n }}",
-    "DESCRIBE": "DESCRIBE <{base}id/school/" + SCHOOL + ">",
+    "DESCRIBE": "DESCRIBE <{base}id/school/{school}>",
 }
 RETURN_FORMATS = (JSON, XML, TURTLE, N3, RDF, RDFXML, CSV, TSV, JSONLD)
 
@@ -183,14 +182,21 @@ def boolean_of(converted: object, fmt: formats.Format) -> bool:
 # ------------------------------------------------------------------------ SPARQLWrapper
 
 @pytest.fixture(scope="module")
-def reference(server: str) -> dict[str, object]:
+def queries(server: str, sample) -> dict[str, str]:
+    """:data:`QUERIES` for the server and the sample school."""
+    return {form: text.format(base=server, school=sample.school)
+            for form, text in QUERIES.items()}
+
+
+@pytest.fixture(scope="module")
+def reference(server: str, queries) -> dict[str, object]:
     """Each query's answer fetched plainly: the schools, and the graphs in Turtle."""
     out: dict[str, object] = {}
-    _, body = fetch(sparql_url(server, QUERIES["SELECT"].format(base=server)),
+    _, body = fetch(sparql_url(server, queries["SELECT"]),
                     "application/sparql-results+json")
     out["SELECT"] = [row["school"]["value"] for row in json.loads(body)["results"]["bindings"]]
     for form in ("CONSTRUCT", "DESCRIBE"):
-        mime, body = fetch(sparql_url(server, QUERIES[form].format(base=server)), "text/turtle")
+        mime, body = fetch(sparql_url(server, queries[form]), "text/turtle")
         assert mime == "text/turtle"
         out[form] = graph(body, "turtle", server + "sparql")
         assert len(out[form]) > 3
@@ -200,9 +206,10 @@ def reference(server: str) -> dict[str, object]:
 @pytest.mark.parametrize("method", ["GET", POST])
 @pytest.mark.parametrize("form", list(QUERIES))
 @pytest.mark.parametrize("return_format", RETURN_FORMATS)
-def test_sparqlwrapper_every_return_format(server, reference, form, return_format, method) -> None:
+def test_sparqlwrapper_every_return_format(server, queries, reference, form, return_format,
+                                           method) -> None:
     client = SPARQLWrapper(server + "sparql")
-    client.setQuery(QUERIES[form].format(base=server))
+    client.setQuery(queries[form])
     client.setMethod(method)
     client.setReturnFormat(return_format)
     with warnings.catch_warnings():
@@ -227,9 +234,9 @@ def test_sparqlwrapper_every_return_format(server, reference, form, return_forma
         assert same_graph(got, reference[form])   # type: ignore[arg-type]
 
 
-def test_sparqlwrapper_posting_the_query_directly(server, reference) -> None:
+def test_sparqlwrapper_posting_the_query_directly(server, queries, reference) -> None:
     client = SPARQLWrapper(server + "sparql")
-    client.setQuery(QUERIES["CONSTRUCT"].format(base=server))
+    client.setQuery(queries["CONSTRUCT"])
     client.setMethod(POST)
     client.setRequestMethod("postdirectly")
     client.setReturnFormat(RDFXML)
@@ -247,14 +254,14 @@ def test_sparqlwrapper_posting_the_query_directly(server, reference) -> None:
     ({"format": "bogus"}, "application/n-triples", NTRIPLES),
     ({}, "text/plain, */*;q=0.1", NTRIPLES),                     # rdflib's format="nt"
 ])
-def test_construct_format_words_over_http(server, params, accept, expected) -> None:
-    mime, _ = fetch(sparql_url(server, QUERIES["CONSTRUCT"].format(base=server), **params), accept)
+def test_construct_format_words_over_http(server, queries, params, accept, expected) -> None:
+    mime, _ = fetch(sparql_url(server, queries["CONSTRUCT"], **params), accept)
     assert mime == expected.media_type
 
 
-def test_nothing_named_and_nothing_acceptable_is_still_406(server) -> None:
+def test_nothing_named_and_nothing_acceptable_is_still_406(server, queries) -> None:
     with pytest.raises(urllib.error.HTTPError) as err:
-        fetch(sparql_url(server, QUERIES["CONSTRUCT"].format(base=server)), "text/csv")
+        fetch(sparql_url(server, queries["CONSTRUCT"]), "text/csv")
     assert err.value.code == 406
 
 
@@ -271,17 +278,18 @@ NAMED = {"ntriples": "ntriples", "application/n-triples": "application/n-triples
          "application/ld+json": "json-ld", "application/trig": "ttl"}
 
 
-def rdf_urls(server: str) -> dict[str, str]:
-    return {"id": f"{server}id/school/{SCHOOL}",
-            "doc": f"{server}doc/school/{SCHOOL}",
-            "district": f"{server}doc/district/KG-C-01",
-            "sparql": sparql_url(server, QUERIES["CONSTRUCT"].format(base=server))}
+@pytest.fixture(scope="module")
+def rdf_urls(server: str, sample, queries) -> dict[str, str]:
+    return {"id": f"{server}id/school/{sample.school}",
+            "doc": f"{server}doc/school/{sample.school}",
+            "district": f"{server}doc/district/{sample.district}",
+            "sparql": sparql_url(server, queries["CONSTRUCT"])}
 
 
 @pytest.fixture(scope="module")
-def turtle_answers(server: str) -> dict[str, rdflib.Graph]:
+def turtle_answers(rdf_urls) -> dict[str, rdflib.Graph]:
     out = {}
-    for name, url in rdf_urls(server).items():
+    for name, url in rdf_urls.items():
         mime, body = fetch(url, "text/turtle")
         assert mime == "text/turtle"
         out[name] = graph(body, "turtle", url)
@@ -294,8 +302,8 @@ def with_format(url: str, word: str) -> str:
 
 @pytest.mark.parametrize("syntax", NEGOTIATED)
 @pytest.mark.parametrize("where", ["id", "doc", "district", "sparql"])
-def test_rdflib_parses_every_url_in_its_formats(server, turtle_answers, where, syntax) -> None:
-    url = rdf_urls(server)[where]
+def test_rdflib_parses_every_url_in_its_formats(rdf_urls, turtle_answers, where, syntax) -> None:
+    url = rdf_urls[where]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # rdflib's own ConjunctiveGraph
         got = rdflib.Graph().parse(url, format=syntax)
@@ -304,22 +312,23 @@ def test_rdflib_parses_every_url_in_its_formats(server, turtle_answers, where, s
 
 @pytest.mark.parametrize("syntax", list(NAMED))
 @pytest.mark.parametrize("where", ["doc", "sparql"])
-def test_rdflib_parses_a_url_that_names_its_format(server, turtle_answers, where, syntax) -> None:
-    url = with_format(rdf_urls(server)[where], NAMED[syntax])
+def test_rdflib_parses_a_url_that_names_its_format(rdf_urls, turtle_answers, where,
+                                                    syntax) -> None:
+    url = with_format(rdf_urls[where], NAMED[syntax])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         got = rdflib.Graph().parse(url, format=syntax)
     assert same_graph(got, turtle_answers[where])
 
 
-def test_text_plain_is_n_triples_with_the_negotiation_headers(server) -> None:
-    url = f"{server}doc/school/{SCHOOL}"
+def test_text_plain_is_n_triples_with_the_negotiation_headers(server, sample) -> None:
+    url = f"{server}doc/school/{sample.school}"
     request = urllib.request.Request(url, headers={"Accept": "text/plain, */*;q=0.1"})
     with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
         assert response.headers.get_content_type() == "application/n-triples"
         assert "Accept" in response.headers["Vary"]
-        assert response.headers["Content-Location"].endswith(f"/doc/school/{SCHOOL}.nt")
+        assert response.headers["Content-Location"].endswith(f"/doc/school/{sample.school}.nt")
         etag = response.headers["ETag"]
     _, by_suffix = fetch(url + ".nt")
     assert body == by_suffix
