@@ -264,7 +264,7 @@ def render_documents(store: Path) -> float:
 
 def peer_queries(iris: list[str], kind: str) -> list[str]:
     """The peer's path per school: its own triples, or the document query of ours."""
-    from emis_lod.endpoint import load_query
+    from emis_lod.endpoint.query import load_query
     from emis_lod.namespaces import prefixes
     from emis_lod.uris import Uris
 

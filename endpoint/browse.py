@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 import unicodedata
 from dataclasses import dataclass
 from string import Template
@@ -46,9 +45,11 @@ from werkzeug.exceptions import BadRequest, NotFound
 from emis_lod import formats
 from emis_lod.formats import HTML, JSONLD, Format
 
-from . import Release, jsonld, load_query, negotiation, release, solutions
+from . import jsonld, negotiation
 from .documents import DEFAULT_LANGUAGES, choose_language, languages, pick_label, term_labels
 from .messages import described_error
+from .query import load_query, solutions
+from .release import Release, release
 
 bp = Blueprint("browse", __name__)
 
@@ -440,31 +441,24 @@ class Entry:
     words: tuple[str, ...]
 
 
-_index: dict[str, list[Entry]] = {}
-_index_lock = threading.Lock()
-
-
 def search_index(rel: Release) -> list[Entry]:
     """Every name of every school, district and region with its skeleton, once per release."""
-    key = str(rel.path)
-    with _index_lock:
-        if key not in _index:
-            entries = []
-            rows = solutions(rel.store, load_query("search_names"), rel.prefixes)
-            for row in rows:
-                iri, name = row["s"].value, row["name"].value
-                split = rel.uris.split_id(iri)
-                if split is None:
-                    continue
-                s = skeleton(name)
-                entries.append(Entry(iri, split[0], name, s, tuple(s.split())))
-                if split[0] == "school":  # the code finds the school too
-                    entries.append(Entry(iri, "school", split[1], split[1].casefold(),
-                                         (split[1].casefold(),)))
-            entries.sort(key=lambda e: (e.iri, e.name))
-            _index.clear()
-            _index[key] = entries
-        return _index[key]
+    def build() -> list[Entry]:
+        entries = []
+        rows = solutions(rel.store, load_query("search_names"), rel.prefixes)
+        for row in rows:
+            iri, name = row["s"].value, row["name"].value
+            split = rel.uris.split_id(iri)
+            if split is None:
+                continue
+            s = skeleton(name)
+            entries.append(Entry(iri, split[0], name, s, tuple(s.split())))
+            if split[0] == "school":  # the code finds the school too
+                entries.append(Entry(iri, "school", split[1], split[1].casefold(),
+                                     (split[1].casefold(),)))
+        entries.sort(key=lambda e: (e.iri, e.name))
+        return entries
+    return rel.memo("browse.search_index", build)
 
 
 def rank(entry: Entry, query: str, words: list[str]) -> int | None:

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pyoxigraph as ox
@@ -26,7 +25,7 @@ from emis_lod.formats import HTML
 from emis_lod.loaders import catalog as catalogue
 from emis_lod.loaders import dumps as dump_files
 
-from . import Release, jsonld, release
+from . import jsonld
 from .documents import (
     alternates,
     choose_language,
@@ -36,6 +35,7 @@ from .documents import (
     render_rdf,
     see_other,
 )
+from .release import Release, release
 
 bp = Blueprint("catalog", __name__)
 
@@ -47,9 +47,6 @@ SPDX = catalogue.SPDX
 FREQUENCY = catalogue.FREQUENCY
 PREFIXES = {"dcat": DCAT, "dcterms": DCTERMS, "spdx": SPDX, "foaf": FOAF, "dcatap": catalogue.DCATAP,
             "vcard": catalogue.VCARD, "skos": catalogue.SKOS}
-
-_described: dict[str, list[ox.Triple]] = {}
-_lock = threading.Lock()
 
 
 def catalog_iri(rel: Release) -> str:
@@ -80,14 +77,10 @@ def stored_or_assembled(rel: Release) -> list[ox.Triple]:
 def description(rel: Release) -> list[ox.Triple]:
     """The catalogue as served: its triples and the files' sizes and checksums; once per release
     and process."""
-    key = str(rel.path)
-    with _lock:
-        if key not in _described:
-            triples = stored_or_assembled(rel)
-            _described.clear()
-            _described[key] = triples + catalogue.file_facts(
-                rel.uris, rel.manifest.get("dumps", []), triples)
-        return _described[key]
+    def describe() -> list[ox.Triple]:
+        triples = stored_or_assembled(rel)
+        return triples + catalogue.file_facts(rel.uris, rel.manifest.get("dumps", []), triples)
+    return rel.memo("catalog.description", describe)
 
 
 def coverage(rel: Release) -> dict[str, tuple[str, str]]:

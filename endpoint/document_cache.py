@@ -6,6 +6,11 @@ is served: the key holds the release id, and a publish simply makes old keys unr
 milliseconds; answering from here takes microseconds. The same least-recently-used memory
 keeps query rows that many pages show (a district's indicator values on each of its schools'
 pages) or that one page shows in each language (what links to a school).
+
+This is not the release's memo (``Release.memo``, ``endpoint/release.py``), which keeps a few
+values each derived from a whole release (the search index, the VoID counts) for as long as
+the release is served: documents and rows are many (one per resource, tens of thousands per
+release) and each is cheap to make again, so this memory is bounded and forgets the least used.
 """
 
 from __future__ import annotations

@@ -168,6 +168,9 @@ class DocumentWriter:
         self.connection.close()
 
 
+# not the release's memo (Release.memo): the pre-rendered file may appear while its release is
+# served (``render --follow``), so a release without one is looked at again, and the WSGI
+# middleware asks for it by path before the application has a request's release
 _opened: dict[Path, DocumentStore] = {}
 _seen: dict[Path, float] = {}   # a release's file as last found unusable: its mtime, or -1 absent
 _opened_lock = threading.Lock()

@@ -36,23 +36,13 @@ from emis_lod.formats import DOCUMENT_FORMATS, HTML, JSONLD, Format
 from emis_lod.loaders.releases import ReleaseError
 from emis_lod.uris import Uris
 
-from . import (
-    Release,
-    document_store,
-    has_query,
-    indicator_tables,
-    jsonld,
-    load_query,
-    negotiation,
-    release,
-    settings,
-    solutions,
-    with_constants,
-)
+from . import document_store, indicator_tables, jsonld, negotiation
 from .document_cache import DocumentCache, Memo
 from .document_store import Document
 from .figures import SchoolFigures, school_figures
 from .messages import described_error, message, template_message
+from .query import has_query, load_query, solutions, with_constants
+from .release import Release, release, settings
 from .schema_org import coordinates, schema_org, script_json
 
 bp = Blueprint("documents", __name__)
@@ -317,22 +307,17 @@ class Page:
 
 # ------------------------------------------------------------------ request helpers
 
-_term_labels: dict[str, dict[str, dict[str, list[str]]]] = {}
-
-
 def term_labels(rel: Release) -> dict[str, dict[str, list[str]]]:
     """Labels of the ontology's terms, read once per release and process."""
-    key = str(rel.path)
-    if key not in _term_labels:
+    def read() -> dict[str, dict[str, list[str]]]:
         labels: dict[str, dict[str, list[str]]] = {}
         for row in select(rel.store, "term_labels", rel.prefixes,
                           {ox.Variable("graph"): ox.NamedNode(rel.uris.graph("ontology"))}):
             term, label = row["term"], row["label"]
             labels.setdefault(term.value, {}).setdefault(label.language or "", []).append(
                 label.value)
-        _term_labels.clear()
-        _term_labels[key] = labels
-    return _term_labels[key]
+        return labels
+    return rel.memo("documents.term_labels", read)
 
 
 def languages(rel: Release | None = None) -> tuple[str, ...]:

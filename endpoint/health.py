@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify
 
 from emis_lod.loaders import releases
 
-from . import release
+from .release import release
 
 bp = Blueprint("health", __name__)
 

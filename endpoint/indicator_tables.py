@@ -15,10 +15,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import load_query, solutions, with_constants
 from .document_cache import Memo
 from .figures import format_decimal, format_share
 from .messages import message
+from .query import load_query, solutions, with_constants
 
 AREA_TYPES = ("school", "district", "region")
 # the rows of the areas a process saw last (~30 rows each): every district and region stays

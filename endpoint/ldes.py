@@ -40,8 +40,9 @@ from emis_lod import formats
 from emis_lod.formats import HTML, TURTLE, Format
 from emis_lod.loaders import changes, releases
 
-from . import EXTENSION, Release, jsonld, negotiation, release
+from . import jsonld, negotiation
 from .documents import document_response, render_rdf, see_other
+from .release import EXTENSION, Release, release
 
 bp = Blueprint("ldes", __name__)
 

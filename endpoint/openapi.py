@@ -14,9 +14,9 @@ from flask import Blueprint, Response
 from emis_lod import __version__
 from emis_lod.formats import DOCUMENT_FORMATS, RDF_FORMATS, RESULTS_FORMATS
 
-from . import release
 from .browse import list_types
 from .negotiation import ALIASES
+from .release import release
 
 bp = Blueprint("openapi", __name__)
 

@@ -19,10 +19,11 @@ import pyoxigraph as ox
 from emis_lod.loaders import releases
 from emis_lod.settings import Settings
 
-from . import ReleaseHolder, indicator_tables
+from . import indicator_tables
 from .documents import describe, exists, select, thing_resource
 from .indicator_tables import for_page
 from .prerender import things
+from .release import ReleaseHolder
 
 TYPES = ("school", "district", "region", "observation", "building")
 SAMPLE_SEED = 12

@@ -38,9 +38,10 @@ from emis_lod.formats import DOCUMENT_FORMATS, HTML
 from emis_lod.loaders import releases
 from emis_lod.settings import Settings
 
-from . import EXTENSION, Release, ReleaseHolder, create_app
+from . import create_app
 from . import document_store as store_module
 from .documents import RDF_TYPE, languages, lookup, render_body, thing_resource
+from .release import EXTENSION, Release, ReleaseHolder
 
 PRERENDERED_TYPES = ("school", "district", "region", "cube")
 FOLLOW_EVERY = 5.0   # seconds between two looks at which release is served

@@ -13,8 +13,8 @@ schools, districts, regions and textbook editions.
 - Every GET answer of JSON may be asked as JSONP (``?callback=name``); CORS is the
   application's (``endpoint/__init__.py``), preflights included.
 
-The index is built on the first query of a release in each process and kept
-(:class:`~endpoint.document_cache.Memo`), since a release never changes.
+The index is built on the first query of a release in each process and kept on the release
+(``Release.memo``), since a release never changes.
 """
 
 from __future__ import annotations
@@ -30,10 +30,9 @@ from emis_lod import __version__
 from emis_lod.formats import PROBLEM_JSON
 from emis_lod.uris import RECONCILE_PATH, decode_key
 
-from . import Release, load_query, release, solutions
-from .document_cache import Memo
 from .documents import choose_language, languages, pick_label, term_labels
 from .messages import described_error
+from .query import load_query, solutions
 from .reconcile_index import (
     REC_PROPERTIES,
     REC_TYPES,
@@ -49,6 +48,7 @@ from .reconcile_index import (
 )
 from .reconcile_match import Candidate, Query, reconcile, resolve, suggest
 from .reconcile_names import tokens as name_tokens
+from .release import Release, release
 
 bp = Blueprint("reconcile", __name__)
 
@@ -62,15 +62,13 @@ PREVIEW_WIDTH, PREVIEW_HEIGHT = 420, 220
 CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
 CACHE_CONTROL = "public, max-age=300"
 
-_indexes: Memo[Index] = Memo(size=2)
-
 
 def index_of(rel: Release) -> Index:
-    """The reconciliation index of a release, built once per process."""
+    """The reconciliation index of a release, built once per release and process."""
     def build() -> Index:
         rows = solutions(rel.store, load_query("reconcile_index"), rel.prefixes)
         return build_index(rel.uris, rows)
-    return _indexes.get_or_render((str(rel.path), rel.uris.base), build)
+    return rel.memo("reconcile.index", build)
 
 
 # ------------------------------------------------------------------ answers

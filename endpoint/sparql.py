@@ -43,9 +43,10 @@ from emis_lod import formats
 from emis_lod.formats import HTML, RDF_FORMATS, RESULTS_FORMATS, RESULTS_JSON, TURTLE, Format
 from emis_lod.namespaces import SD, SH
 
-from . import EXECUTOR, Release, jsonld, negotiation, release, settings
+from . import EXECUTOR, jsonld, negotiation
 from .documents import choose_language, languages
 from .executor import QueryExecutor, QueryJob, QueryProcessFailed
+from .release import Release, release, settings
 
 bp = Blueprint("sparql", __name__)
 

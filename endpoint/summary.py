@@ -16,7 +16,6 @@ The release as linked data (PROV, DCAT: ``{base}id/release/{id}``) is the proven
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,10 +27,11 @@ from emis_lod.formats import HTML
 from emis_lod.loaders import provenance, releases
 from emis_lod.loaders.errors import Rejection
 
-from . import Release, release, solutions
 from .browse import type_labels
 from .documents import CACHE_CONTROL, choose_language, languages
 from .messages import described_error
+from .query import solutions
+from .release import Release, release
 
 bp = Blueprint("summary", __name__)
 
@@ -41,21 +41,14 @@ FILES = {releases.REJECTIONS: "text/csv; charset=utf-8",
          releases.VALIDATION: "text/turtle; charset=utf-8",
          releases.MANIFEST: "application/json"}
 
-_rejections: dict[str, pd.DataFrame] = {}
-_lock = threading.Lock()
-
 
 def rejections(rel: Release) -> pd.DataFrame:
     """The release's rejected rows as the build wrote them; read once per release and process."""
-    key = str(rel.path)
-    with _lock:
-        if key not in _rejections:
-            path = rel.path / releases.REJECTIONS
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() \
-                else pd.DataFrame(columns=list(Rejection.FIELDS))
-            _rejections.clear()
-            _rejections[key] = frame
-        return _rejections[key]
+    def read() -> pd.DataFrame:
+        path = rel.path / releases.REJECTIONS
+        return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() \
+            else pd.DataFrame(columns=list(Rejection.FIELDS))
+    return rel.memo("summary.rejections", read)
 
 
 def periods(rel: Release) -> dict[str, str]:

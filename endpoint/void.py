@@ -15,7 +15,6 @@ resources, and one subset per named graph with its triple count.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pyoxigraph as ox
@@ -24,7 +23,7 @@ from flask import Blueprint, Response, render_template
 from emis_lod.formats import HTML
 from emis_lod.loaders import changes, dumps
 
-from . import Release, jsonld, release, solutions
+from . import jsonld
 from .documents import (
     alternates,
     choose_language,
@@ -34,6 +33,8 @@ from .documents import (
     render_rdf,
     see_other,
 )
+from .query import solutions
+from .release import Release, release
 
 bp = Blueprint("void", __name__)
 
@@ -55,9 +56,6 @@ VOCABULARIES = ("https://schema.org/", "http://www.w3.org/ns/org#",
                 "http://purl.org/dc/terms/")
 EXAMPLE_TYPES = ("school", "region", "district")
 
-_counts: dict[str, dict[str, list[tuple[str, int]]]] = {}
-_counts_lock = threading.Lock()
-
 
 def dataset_iri(rel: Release) -> str:
     return rel.uris.id(*DATASET_KEY.split("/"))
@@ -78,23 +76,20 @@ def _rows(store: ox.Store, query: str) -> list[tuple[str, int]]:
 
 def statistics(rel: Release) -> dict[str, list[tuple[str, int]]]:
     """Counts per class, property and named graph; computed once per release and process."""
-    key = str(rel.path)
-    with _counts_lock:
-        if key not in _counts:
-            _counts.clear()
-            store = rel.store
-            _counts[key] = {
-                "classes": _rows(store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) "
-                                        "WHERE { ?s a ?c } GROUP BY ?c"),
-                "properties": _rows(store, "SELECT ?p (COUNT(*) AS ?n) "
-                                           "WHERE { ?s ?p ?o } GROUP BY ?p"),
-                "graphs": _rows(store, "SELECT ?g (COUNT(*) AS ?n) "
-                                       "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
-                "examples": [(row[0].value, 0) for t in EXAMPLE_TYPES for row in solutions(
-                    store, f"SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
-                           f"\"{rel.uris.id_prefix(t)}\")) }} ORDER BY ?s LIMIT 1")],
-            }
-        return _counts[key]
+    def count() -> dict[str, list[tuple[str, int]]]:
+        store = rel.store
+        return {
+            "classes": _rows(store, "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) "
+                                    "WHERE { ?s a ?c } GROUP BY ?c"),
+            "properties": _rows(store, "SELECT ?p (COUNT(*) AS ?n) "
+                                       "WHERE { ?s ?p ?o } GROUP BY ?p"),
+            "graphs": _rows(store, "SELECT ?g (COUNT(*) AS ?n) "
+                                   "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"),
+            "examples": [(row[0].value, 0) for t in EXAMPLE_TYPES for row in solutions(
+                store, f"SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
+                       f"\"{rel.uris.id_prefix(t)}\")) }} ORDER BY ?s LIMIT 1")],
+        }
+    return rel.memo("void.statistics", count)
 
 
 def description(rel: Release) -> list[ox.Triple]:

@@ -29,8 +29,9 @@ import pyoxigraph as ox
 import pytest
 
 from emis_lod import messages as message_tables
-from emis_lod.endpoint import EXTENSION, create_app
+from emis_lod.endpoint import create_app
 from emis_lod.endpoint.documents import languages as release_languages
+from emis_lod.endpoint.release import EXTENSION
 from emis_lod.loaders.build import BuildReport, build
 from emis_lod.settings import load_settings
 
