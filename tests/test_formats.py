@@ -31,8 +31,6 @@ from emis_lod.formats import (
     TURTLE,
 )
 
-from serverutil import SCHOOL, sample_data
-
 BASE = "http://data.test/"
 
 # ------------------------------------------------------------------------------ the registry
@@ -239,27 +237,39 @@ def test_guard_cuts_at_the_row_limit_and_stops_at_the_deadline() -> None:
 # ------------------------------------------------------------------------------ JSON-LD
 
 
-def _sample_triples() -> list[ox.Triple]:
-    return [ox.Triple(q.subject, q.predicate, q.object)
-            for q in ox.parse(sample_data(BASE).encode(), format=ox.RdfFormat.TURTLE)]
+@pytest.fixture(scope="module")
+def school(sample) -> str:
+    """The IRI of the sample school of the session's build (base ``sample.base``)."""
+    return f"{sample.base}id/school/{sample.school}"
 
 
-def _school_document() -> list[ox.Triple]:
-    """What the app's CONSTRUCT returns for the sample school (loaded in a store, so typed
-    literals come back as the store gives them)."""
-    store = ox.Store()
-    store.bulk_load(sample_data(BASE).encode(), format=ox.RdfFormat.TURTLE)
+@pytest.fixture(scope="module")
+def sample_triples(sample, school) -> list[ox.Triple]:
+    """A part of the session's build: the regions, districts and safety graphs, the sample
+    school and every record that names it."""
+    base = sample.base
+    return list(sample.store.query(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+        {{ GRAPH ?g {{ ?s ?p ?o }}
+          FILTER (?g IN (<{base}graph/regions>, <{base}graph/districts>, <{base}graph/safety>)) }}
+        UNION {{ ?s <{base}def/emis#school> <{school}> ; ?p ?o }}
+        UNION {{ <{school}> ?p ?o BIND (<{school}> AS ?s) }} }}""",
+        use_default_graph_as_union=True))
+
+
+@pytest.fixture(scope="module")
+def school_document(sample, school) -> list[ox.Triple]:
+    """What the app's CONSTRUCT returns for the sample school."""
     from emis_lod.endpoint.query import load_query
     from emis_lod.namespaces import prefixes
     from emis_lod.uris import Uris
-    return list(store.query(load_query("resource"), prefixes=prefixes(Uris(BASE)),
-                            substitutions={ox.Variable("this"):
-                                           ox.NamedNode(f"{BASE}id/school/{SCHOOL}")}))
+    return list(sample.store.query(load_query("resource"), prefixes=prefixes(Uris(sample.base)),
+                                   use_default_graph_as_union=True,
+                                   substitutions={ox.Variable("this"): ox.NamedNode(school)}))
 
 
-def _expand_to_graph(document: dict, context: dict) -> rdflib.Graph:
+def _expand_to_graph(document: dict, context: dict, base: str = BASE) -> rdflib.Graph:
     def loader(url, options=None):
-        assert url == f"{BASE}context/v1.jsonld"
+        assert url == f"{base}context/v1.jsonld"
         return {"contextUrl": None, "documentUrl": url, "document": context}
     nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": loader})
     return rdflib.Graph().parse(data=nquads, format="nt")
@@ -280,33 +290,40 @@ def test_context_template_is_filled_with_the_base() -> None:
     assert jsonld_context(BASE.rstrip("/")) == context
 
 
-def test_school_document_compacts_around_the_school_and_expands_to_the_same_triples() -> None:
-    triples = _school_document()
-    context = jsonld_context(BASE)
-    doc = compact_jsonld(triples, root=f"{BASE}id/school/{SCHOOL}", context=context,
-                                 context_url=f"{BASE}context/v1.jsonld")
-    assert doc["@context"] == f"{BASE}context/v1.jsonld"
-    assert doc["id"] == f"{BASE}id/school/{SCHOOL}" and doc["type"] == "School"
-    assert doc["schoolCode"] == SCHOOL
+def test_school_document_compacts_around_the_school_and_expands_to_the_same_triples(
+        sample, school, school_document) -> None:
+    triples, base = school_document, sample.base
+    [facts] = sample.select(f"""SELECT ?pupils ?lat ?yearOpened ?district ?region WHERE {{
+        <{school}> emis:pupils ?pupils ; geo:lat ?lat ; emis:yearOpened ?yearOpened ;
+                   emis:district/schema:name ?district ; emis:region/schema:name ?region .
+        FILTER (lang(?district) = "en" && lang(?region) = "en") }}""")
+    grades = sorted(int(r["grade"]) for r in sample.select(
+        f"SELECT ?grade WHERE {{ <{school}> emis:enrolment/emis:grade ?grade }}"))
+    context = jsonld_context(base)
+    doc = compact_jsonld(triples, root=school, context=context,
+                                 context_url=f"{base}context/v1.jsonld")
+    assert doc["@context"] == f"{base}context/v1.jsonld"
+    assert doc["id"] == school and doc["type"] == "School"
+    assert doc["schoolCode"] == sample.school
     assert set(doc["name"]) == {"ky", "ru"}
-    assert doc["pupils"] == 57                       # a JSON number
-    assert doc["lat"] == "42.8921"                   # decimals keep their lexical form
-    assert doc["yearOpened"] == "1957"
-    assert doc["district"]["name"]["en"] == "Alamüdün District"  # linked things are named
-    assert doc["region"]["name"]["en"] == "Chüy Region"
-    assert sorted(e["grade"] for e in doc["enrolment"]) == [1, 5]
+    assert doc["pupils"] == int(facts["pupils"])     # a JSON number
+    assert doc["lat"] == facts["lat"]                # decimals keep their lexical form
+    assert doc["yearOpened"] == facts["yearOpened"]
+    assert doc["district"]["name"]["en"] == facts["district"]  # linked things are named
+    assert doc["region"]["name"]["en"] == facts["region"]
+    assert sorted(e["grade"] for e in doc["enrolment"]) == grades
     assert doc["enrolment"][0]["school"] == doc["id"]  # back-link stays a reference
     assert "@graph" not in doc
-    assert isomorphic(_expand_to_graph(doc, context), _graph(triples))
+    assert isomorphic(_expand_to_graph(doc, context, base), _graph(triples))
 
 
-def test_whole_sample_compacts_to_a_graph_that_expands_back() -> None:
-    triples = _sample_triples()
-    context = jsonld_context(BASE)
+def test_whole_sample_compacts_to_a_graph_that_expands_back(sample, sample_triples) -> None:
+    triples, base = sample_triples, sample.base
+    context = jsonld_context(base)
     doc = compact_jsonld(triples, root=None, context=context,
-                                 context_url=f"{BASE}context/v1.jsonld")
+                                 context_url=f"{base}context/v1.jsonld")
     assert "@graph" in doc
-    assert isomorphic(_expand_to_graph(doc, context), _graph(triples))
+    assert isomorphic(_expand_to_graph(doc, context, base), _graph(triples))
 
 
 def test_values_no_term_fits_keep_their_exact_type() -> None:
@@ -344,19 +361,20 @@ def test_arrays_are_in_natural_order() -> None:
     assert [e["id"].rsplit("g", 1)[1] for e in doc["enrolment"]] == ["1", "2", "10", "11"]
 
 
-def test_rdflib_reads_the_compacted_document_too() -> None:
-    triples = _school_document()
-    context = jsonld_context(BASE)
-    doc = compact_jsonld(triples, root=f"{BASE}id/school/{SCHOOL}", context=context)
+def test_rdflib_reads_the_compacted_document_too(sample, school, school_document) -> None:
+    triples = school_document
+    context = jsonld_context(sample.base)
+    doc = compact_jsonld(triples, root=school, context=context)
     parsed = rdflib.Graph().parse(data=json.dumps(doc), format="json-ld")
     assert isomorphic(parsed, _graph(triples))
 
 
-def test_serialize_graph_writes_only_used_prefixes() -> None:
-    triples = _school_document()
+def test_serialize_graph_writes_only_used_prefixes(sample, school_document) -> None:
+    triples = school_document
     from emis_lod.namespaces import prefixes
     from emis_lod.uris import Uris
-    text = formats.serialize_graph(triples, TURTLE, prefixes=prefixes(Uris(BASE))).decode()
+    text = formats.serialize_graph(triples, TURTLE,
+                                   prefixes=prefixes(Uris(sample.base))).decode()
     assert "@prefix emis:" in text and "@prefix dcat:" not in text
     assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"), _graph(triples))
     with pytest.raises(ValueError):
