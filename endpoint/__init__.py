@@ -51,7 +51,20 @@ def _release_header(response: Response) -> Response:
 
 def create_app(store_dir: Path, settings: Settings) -> Flask:
     """The WSGI application serving the current release of ``store_dir``."""
-    from . import browse, catalog, documents, dumps, errors, examples, health, openapi, sparql, summary, void
+    from . import (
+        browse,
+        catalog,
+        documents,
+        dumps,
+        errors,
+        examples,
+        health,
+        home,
+        openapi,
+        sparql,
+        summary,
+        void,
+    )
     from .executor import QueryExecutor
     from .ldes import bp as ldes_bp
     from .prerendered import PrerenderedDocuments
@@ -69,6 +82,7 @@ def create_app(store_dir: Path, settings: Settings) -> Flask:
     app.url_map.strict_slashes = True
     app.register_blueprint(sparql.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(home.bp)
     app.register_blueprint(browse.bp)
     app.register_blueprint(examples.bp)
     app.register_blueprint(void.bp)

@@ -46,10 +46,11 @@ from emis_lod import formats
 from emis_lod.formats import HTML, JSONLD, Format
 
 from . import jsonld, negotiation
-from .documents import DEFAULT_LANGUAGES, choose_language, languages, pick_label, term_labels
 from .messages import described_error
+from .page import pick_label, term_labels
 from .query import load_query, solutions
 from .release import Release, release
+from .responses import DEFAULT_LANGUAGES, choose_language, languages
 
 bp = Blueprint("browse", __name__)
 

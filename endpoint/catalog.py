@@ -26,16 +26,16 @@ from emis_lod.loaders import catalog as catalogue
 from emis_lod.loaders import dumps as dump_files
 
 from . import jsonld
-from .documents import (
+from .describe import render_rdf
+from .release import Release, release
+from .responses import (
     alternates,
     choose_language,
     document_response,
     languages,
     named_document_format,
-    render_rdf,
     see_other,
 )
-from .release import Release, release
 
 bp = Blueprint("catalog", __name__)
 

@@ -21,10 +21,10 @@ from werkzeug.exceptions import NotFound
 from emis_lod.formats import HTML, PROBLEM_JSON
 from emis_lod.loaders import dumps as dump_files
 
-from .documents import CACHE_CONTROL, choose_language, languages
 from .messages import described_error
 from .negotiation import choose
 from .release import Release, release
+from .responses import CACHE_CONTROL, choose_language, languages
 
 bp = Blueprint("dumps", __name__)
 

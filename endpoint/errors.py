@@ -57,7 +57,7 @@ def message_format() -> Format:
 def page_language() -> tuple[str, tuple[str, ...]]:
     """The language of an HTML error page and the languages it links to (never failing: a
     page that says what went wrong is written even when the release cannot be opened)."""
-    from .documents import DEFAULT_LANGUAGES, choose_language, languages
+    from .responses import DEFAULT_LANGUAGES, choose_language, languages
 
     try:
         return choose_language(), languages()

@@ -85,7 +85,7 @@ def format_share(value: str | Decimal, lang: str) -> str:
 # ------------------------------------------------------------------ view model
 
 class PageLike(Protocol):
-    """What the builders read from a :class:`documents.Page`."""
+    """What the builders read from a :class:`page.Page`."""
 
     by_subject: dict[str, list[tuple[str, Any]]]
     lang: str

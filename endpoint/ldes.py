@@ -20,7 +20,7 @@
   release's changeset and documents (``/dumps/``).
 
 Every answer is Turtle, JSON-LD, N-Triples or RDF/XML (suffix, ``?format=``, ``Accept``;
-``emis_lod.formats``), rendered by ``documents.render_rdf``. The members come from the files the
+``emis_lod.formats``), rendered by ``describe.render_rdf``. The members come from the files the
 build wrote (``loaders/changes.py``): nothing is computed here.
 """
 
@@ -41,8 +41,9 @@ from emis_lod.formats import HTML, TURTLE, Format
 from emis_lod.loaders import changes, releases
 
 from . import jsonld, negotiation
-from .documents import document_response, render_rdf, see_other
+from .describe import render_rdf
 from .release import EXTENSION, Release, release
+from .responses import document_response, see_other
 
 bp = Blueprint("ldes", __name__)
 

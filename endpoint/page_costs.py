@@ -20,7 +20,7 @@ from emis_lod.loaders import releases
 from emis_lod.settings import Settings
 
 from . import indicator_tables
-from .documents import describe, exists, select, thing_resource
+from .describe import describe, exists, select, thing_resource
 from .indicator_tables import for_page
 from .prerender import things
 from .release import ReleaseHolder

@@ -40,8 +40,10 @@ from emis_lod.settings import Settings
 
 from . import create_app
 from . import document_store as store_module
-from .documents import RDF_TYPE, languages, lookup, render_body, thing_resource
+from .describe import RDF_TYPE, lookup, thing_resource
+from .documents import render_body
 from .release import EXTENSION, Release, ReleaseHolder
+from .responses import languages
 
 PRERENDERED_TYPES = ("school", "district", "region", "cube")
 FOLLOW_EVERY = 5.0   # seconds between two looks at which release is served

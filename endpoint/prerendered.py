@@ -23,10 +23,10 @@ from emis_lod.loaders.releases import NoRelease
 from emis_lod.settings import Settings
 
 from . import CORS_HEADERS, document_store
-from .documents import CACHE_CONTROL, language_for, languages, link_header, vary_for
 from .negotiation import NotAcceptable, negotiate
 from .prerender import PRERENDERED_TYPES
 from .release import ReleaseHolder
+from .responses import CACHE_CONTROL, language_for, languages, link_header, vary_for
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # a request with any of these is answered by the application (it knows 304s, 412s and ranges)

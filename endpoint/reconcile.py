@@ -30,8 +30,8 @@ from emis_lod import __version__
 from emis_lod.formats import PROBLEM_JSON
 from emis_lod.uris import RECONCILE_PATH, decode_key
 
-from .documents import choose_language, languages, pick_label, term_labels
 from .messages import described_error
+from .page import pick_label, term_labels
 from .query import load_query, solutions
 from .reconcile_index import (
     REC_PROPERTIES,
@@ -49,6 +49,7 @@ from .reconcile_index import (
 from .reconcile_match import Candidate, Query, reconcile, resolve, suggest
 from .reconcile_names import tokens as name_tokens
 from .release import Release, release
+from .responses import choose_language, languages
 
 bp = Blueprint("reconcile", __name__)
 

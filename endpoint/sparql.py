@@ -44,9 +44,9 @@ from emis_lod.formats import HTML, RDF_FORMATS, RESULTS_FORMATS, RESULTS_JSON, T
 from emis_lod.namespaces import SD, SH
 
 from . import EXECUTOR, jsonld, negotiation
-from .documents import choose_language, languages
 from .executor import QueryExecutor, QueryJob, QueryProcessFailed
 from .release import Release, release, settings
+from .responses import choose_language, languages
 
 bp = Blueprint("sparql", __name__)
 

@@ -28,10 +28,10 @@ from emis_lod.loaders import provenance, releases
 from emis_lod.loaders.errors import Rejection
 
 from .browse import type_labels
-from .documents import CACHE_CONTROL, choose_language, languages
 from .messages import described_error
 from .query import solutions
 from .release import Release, release
+from .responses import CACHE_CONTROL, choose_language, languages
 
 bp = Blueprint("summary", __name__)
 

@@ -24,17 +24,17 @@ from emis_lod.formats import HTML
 from emis_lod.loaders import changes, dumps
 
 from . import jsonld
-from .documents import (
+from .describe import render_rdf
+from .query import solutions
+from .release import Release, release
+from .responses import (
     alternates,
     choose_language,
     document_response,
     languages,
     named_document_format,
-    render_rdf,
     see_other,
 )
-from .query import solutions
-from .release import Release, release
 
 bp = Blueprint("void", __name__)
 

@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS
 
 from emis_lod.endpoint import create_app
-from emis_lod.endpoint.documents import Resource, document_bytes, thing_resource
+from emis_lod.endpoint.describe import Resource, document_bytes, thing_resource
 from emis_lod.formats import NTRIPLES, TURTLE
 from emis_lod.namespaces import prefixes
 from emis_lod.settings import load_settings

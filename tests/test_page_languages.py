@@ -30,8 +30,8 @@ import pytest
 
 from emis_lod import messages as message_tables
 from emis_lod.endpoint import create_app
-from emis_lod.endpoint.documents import languages as release_languages
 from emis_lod.endpoint.release import EXTENSION
+from emis_lod.endpoint.responses import languages as release_languages
 from emis_lod.loaders.build import BuildReport, build
 from emis_lod.settings import load_settings
 
