@@ -24,11 +24,18 @@ The release the endpoint tests serve:
   that school's post ids; ``district`` and ``region``, its unit codes; ``select(query)``, rows of a
   SPARQL SELECT over the built store (the endpoint's prefixes predeclared, the default graph the
   union) as dicts of plain strings, for reading any other value a test needs from the build.
+
+The session's build read directly (per module; a module may define its own):
+
+- ``store``: the read-only Oxigraph store of ``built``.
+- ``src``: the export's tables as ``test_example_queries.Source`` cleans them with pandas,
+  independently of the build, without the rows ``built`` rejected.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -207,3 +214,22 @@ class Sample:
 def sample(site_built: BuildReport) -> Sample:
     """The rows of ``site_built`` the endpoint tests name (see :class:`Sample`)."""
     return Sample(site_built.release_dir, site_built.base_uri)
+
+
+@pytest.fixture(scope="module")
+def store(built: BuildReport) -> Iterator[ox.Store]:
+    """The read-only Oxigraph store of ``built``."""
+    db = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
+    yield db
+    del db
+
+
+@pytest.fixture(scope="module")
+def src(demo_source: Path, built: BuildReport):
+    """The export's tables, cleaned independently of the build, without the rows it rejected."""
+    import pandas as pd
+
+    from test_example_queries import Source  # a test module: imported only where it is used
+
+    return Source(demo_source, pd.read_csv(built.release_dir / releases.REJECTIONS),
+                  releases.read_manifest(built.release_dir)["release"])

@@ -526,19 +526,6 @@ def run(store: ox.Store, path: Path, base: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=names)
 
 
-@pytest.fixture(scope="module")
-def store(built):
-    db = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
-    yield db
-    del db
-
-
-@pytest.fixture(scope="module")
-def src(demo_source, built) -> Source:
-    return Source(demo_source, pd.read_csv(built.release_dir / releases.REJECTIONS),
-                  releases.read_manifest(built.release_dir)["release"])
-
-
 # ---------------------------------------------------------------------------------------------
 
 def test_every_query_is_documented_and_indexed() -> None:

@@ -29,23 +29,11 @@ QB = "PREFIX qb: <http://purl.org/linked-data/cube#> "
 
 
 @pytest.fixture(scope="module")
-def store(built):
-    db = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
-    yield db
-    del db
-
-
-@pytest.fixture(scope="module")
 def profile_store(profile_built):
     """The store of each bundled profile's release, for the checks every cube must pass."""
     db = ox.Store.read_only(str(profile_built.release_dir / releases.OXIGRAPH))
     yield db
     del db
-
-
-@pytest.fixture(scope="module")
-def src(demo_source, built) -> Source:
-    return Source(demo_source, pd.read_csv(built.release_dir / releases.REJECTIONS))
 
 
 def select(store: ox.Store, query: str) -> list[dict[str, str]]:
