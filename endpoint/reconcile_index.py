@@ -20,8 +20,8 @@ import pyoxigraph as ox
 
 from emis_lod.uris import Uris
 
-from .browse import Entry, skeleton
 from .reconcile_names import INITIAL_WEIGHT, _bigrams, _initial, code_key, token_similarity, tokens
+from .search import Entry, skeleton
 
 # ------------------------------------------------------------------ types and properties
 

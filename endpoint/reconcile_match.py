@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .browse import rank, skeleton
 from .reconcile_index import TYPE_BY_SEGMENT, Entity, Index, RecProperty, RecType
 from .reconcile_names import code_key, token_similarity, tokens
+from .search import rank, skeleton
 
 # ------------------------------------------------------------------ queries
 

@@ -5,7 +5,7 @@ A registry writes a school's name its own way: in Kyrgyz, Russian or English, in
 Latin letters, with or without "школа" / "мектеби" / "school", abbreviated ("СОШ" for "средняя
 общеобразовательная школа"), with "№", "No." or "#" before the number, in quotes, in any case,
 with typing errors. A name is reduced to tokens: the search's Latin skeleton
-(:func:`endpoint.browse.skeleton`: case, script, accents, punctuation and the spellings of the
+(:func:`endpoint.search.skeleton`: case, script, accents, punctuation and the spellings of the
 usual transliterations), split into words and numbers; the number signs dropped; the generic words
 of school and place names ("средняя", "орто", "secondary", "школа", "мектеби", "school", "СОШ",
 "район", "облусу", ...) replaced by one canonical token each (``#secondary``, ``#school``, ...), so
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from .browse import skeleton
+from .search import skeleton
 
 
 def _canonical(table: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

@@ -15,7 +15,7 @@ import rdflib
 from pyld import jsonld
 
 from emis_lod.endpoint import create_app
-from emis_lod.endpoint.browse import skeleton
+from emis_lod.endpoint.search import skeleton
 from emis_lod.loaders import releases
 from emis_lod.settings import load_settings
 

@@ -25,11 +25,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from emis_lod.endpoint import create_app, reconcile
-from emis_lod.endpoint.browse import skeleton
 from emis_lod.endpoint.reconcile_index import build_index, find_property
 from emis_lod.endpoint.reconcile_match import Query, resolve
 from emis_lod.endpoint.reconcile_match import reconcile as run_query
 from emis_lod.endpoint.reconcile_names import tokens
+from emis_lod.endpoint.search import skeleton
 from emis_lod.loaders import releases
 from emis_lod.settings import load_settings
 from emis_lod.uris import Uris
