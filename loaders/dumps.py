@@ -41,6 +41,7 @@ from emis_lod.uris import Uris
 
 from . import whole_dumps
 from .errors import BuildError
+from .mapping_spec import expand
 from .sorted_csv import sort_rows, store_order
 
 DUMPS = "dumps"
@@ -95,13 +96,6 @@ def inner_media_type(name: str) -> str | None:
     return None
 
 
-def _expand(curie: str, pre: dict[str, str]) -> str:
-    prefix, _, local = curie.partition(":")
-    if prefix not in pre:
-        raise BuildError(f"unknown prefix in dump column property {curie}")
-    return pre[prefix] + local
-
-
 def csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
                pre: dict[str, str]) -> dict[str, Any]:
     query = query_path.read_text(encoding="utf-8")
@@ -140,7 +134,7 @@ def csv_table(store: ox.Store, query_path: Path, out_dir: Path, uris: Uris,
         column: dict[str, Any] = {"name": c.name, "titles": c.name, "datatype": c.datatype,
                                   "required": False}
         if c.property:
-            column["propertyUrl"] = _expand(c.property, pre)
+            column["propertyUrl"] = expand(c.property, pre, f"dump column property {c.property}")
         if c.datatype == "anyURI":
             column["valueUrl"] = "{+" + c.name + "}"
         schema_columns.append(column)

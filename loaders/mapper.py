@@ -23,7 +23,7 @@ from . import ntriples as nt
 from .codelists import CodeLists
 from .columns import Problem, duplicate_keys, per_distinct, template_keys, type_column
 from .errors import BuildError
-from .mapping_spec import ColumnSpec, LanguageFrom, Mapping, ObjectSpec, ResourceSpec
+from .mapping_spec import ABSOLUTE, ColumnSpec, LanguageFrom, Mapping, ObjectSpec, ResourceSpec, expand
 from .readers import ROW, SourceTable, fault_problems
 
 XSD = nt.XSD
@@ -86,18 +86,6 @@ def used_columns(mapping: Mapping) -> list[str]:
             names += template_keys(obj.id or "") + template_keys(obj.value or "")
             names += [obj.lang.column] if isinstance(obj.lang, LanguageFrom) else []
     return list(dict.fromkeys(names))
-
-
-_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def _expand(curie: str, prefixes: dict[str, str], where: str) -> str:
-    if curie.startswith("<") and curie.endswith(">"):
-        return curie[1:-1]
-    prefix, sep, local = curie.partition(":")
-    if not sep or prefix not in prefixes:
-        raise BuildError(f"{where}: unknown prefix in '{curie}' (known: {', '.join(sorted(prefixes))})")
-    return prefixes[prefix] + local
 
 
 def _notation(iris: pd.Series) -> pd.Series:
@@ -278,7 +266,7 @@ class TableMapper:
                 where: str) -> pd.Series:
         if obj.id is not None:
             # an absolute template (https://www.wikidata.org/...) links outside; else an /id/ IRI
-            start = "" if _ABSOLUTE.match(obj.id) else self.uris.base + "id/"
+            start = "" if ABSOLUTE.match(obj.id) else self.uris.base + "id/"
             return nt.iri(start + _template(obj.id, self._keys(lexical), index, encode=True))
         if obj.value is not None:
             text = _template(obj.value, self._keys(lexical), index, encode=False)
@@ -306,7 +294,7 @@ class TableMapper:
     def _datatype(self, name: str, where: str) -> str:
         """A mapping datatype ("decimal", "xsd:gYear", "<iri>") as an IRI."""
         if ":" in name:
-            return _expand(name, self.prefixes, where)
+            return expand(name, self.prefixes, where)
         return XSD + LEXICAL_DATATYPE.get(name, name)
 
     def write(self, out: TextIO, lexical: dict[str, pd.Series], numbers: dict[str, pd.Series],
@@ -342,9 +330,9 @@ class TableMapper:
         written = _LineCounter(out)
         if res.class_:
             written.append(nt.triples(subject, nt.RDF_TYPE[1:-1], pd.Series(
-                f"<{_expand(res.class_, self.prefixes, where)}>", index=index)))
+                f"<{expand(res.class_, self.prefixes, where)}>", index=index)))
         for predicate, obj in res.properties:
-            pred = _expand(predicate, self.prefixes, where)
+            pred = expand(predicate, self.prefixes, where)
             spec = next((c for c in self.m.columns if c.name == obj.column), None)
             if spec is not None and spec.separator:   # a list cell: one triple per item
                 exploded = local[spec.name].str.split("\t").explode()
@@ -356,7 +344,7 @@ class TableMapper:
                 objects = self._object(obj, local, index, where)
                 written.append(nt.triples(subject, pred, objects))
             if obj.inverse:
-                written.append(nt.triples(objects, _expand(obj.inverse, self.prefixes, where),
+                written.append(nt.triples(objects, expand(obj.inverse, self.prefixes, where),
                                           subject.reindex(objects.index)))
         return written.lines
 

@@ -111,6 +111,21 @@ class Mapping:
 _schema_cache: dict[str, Any] = {}
 
 
+#: an id template that is a whole IRI (it links outside the base), not a path under ``{base}id/``
+ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def expand(curie: str, prefixes: dict[str, str], where: str) -> str:
+    """A mapping's CURIE (``emis:School``) or ``<IRI>`` as an IRI; ``where`` names the mapping
+    key in the error when the prefix is unknown."""
+    if curie.startswith("<") and curie.endswith(">"):
+        return curie[1:-1]
+    prefix, sep, local = curie.partition(":")
+    if not sep or prefix not in prefixes:
+        raise BuildError(f"{where}: unknown prefix in '{curie}' (known: {', '.join(sorted(prefixes))})")
+    return prefixes[prefix] + local
+
+
 def _schema() -> Any:
     if "s" not in _schema_cache:
         text = resources.files("emis_lod.mappings").joinpath("mapping.schema.json").read_text("utf-8")

@@ -29,11 +29,10 @@ from emis_lod.namespaces import prefixes
 from emis_lod.uris import PLATFORM_TYPES, Uris
 
 from .errors import BuildError
-from .mapping_spec import Mapping, bundled_mapping_dir, load_mappings
+from .mapping_spec import ABSOLUTE, Mapping, bundled_mapping_dir, expand, load_mappings
 
 #: A type is a path segment of the URI scheme: lower-case letters, digits and hyphens.
 TYPE_NAME = re.compile(r"[a-z][a-z0-9-]*")
-_ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")     # a template that links outside
 _MINTED = re.compile(r'BIND\s*\(\s*IRI\s*\(\s*CONCAT\s*\(\s*"id/([^"/]+)/"[^;]*?\)\s*AS\s*\?(\w+)\s*\)',
                      re.S)
 
@@ -82,13 +81,12 @@ def type_of(template: str, where: str) -> str:
     return name
 
 
-def expand(term: str, uris: Uris) -> str | None:
+def _iri(term: str, uris: Uris) -> str | None:
     """A mapping's CURIE (``emis:School``) or ``<IRI>`` as an IRI; None for an unknown prefix."""
-    if term.startswith("<") and term.endswith(">"):
-        return term[1:-1]
-    prefix, sep, local = term.partition(":")
-    known = prefixes(uris)
-    return known[prefix] + local if sep and prefix in known else None
+    try:
+        return expand(term, prefixes(uris), "")
+    except BuildError:
+        return None
 
 
 def mapped_types(mappings: Iterable[Mapping], uris: Uris) -> dict[str, ResourceType]:
@@ -104,11 +102,11 @@ def mapped_types(mappings: Iterable[Mapping], uris: Uris) -> dict[str, ResourceT
                 seen.tables.append(m.table)
             seen.people = seen.people or m.describes_people
             for predicate, obj in res.properties:
-                target = obj.id.partition("/")[0] if obj.id and not _ABSOLUTE.match(obj.id) else ""
+                target = obj.id.partition("/")[0] if obj.id and not ABSOLUTE.match(obj.id) else ""
                 if TYPE_NAME.fullmatch(target):
                     seen.links.setdefault(target, predicate)
             if res.class_:
-                iri = expand(res.class_, uris)
+                iri = _iri(res.class_, uris)
                 if iri is None:
                     raise BuildError(f"{m.path}: resource '{res.id}': unknown prefix in class "
                                      f"'{res.class_}' (known: {', '.join(sorted(prefixes(uris)))})")
@@ -136,7 +134,7 @@ def derived_types(queries: Iterable[Path], uris: Uris) -> dict[str, ResourceType
         text = Path(path).read_text(encoding="utf-8")
         for name, variable in _MINTED.findall(text):
             typed = re.search(rf"\?{variable}\s+a\s+([\w-]*:[\w-]+|<[^>]+>)", text)
-            iri = expand(typed.group(1), uris) if typed else None
+            iri = _iri(typed.group(1), uris) if typed else None
             if iri is None:
                 raise BuildError(f"{path}: mints /id/{name}/ IRIs as ?{variable}, but its template "
                                  f"does not give ?{variable} a class ('?{variable} a emis:Class')")

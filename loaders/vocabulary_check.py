@@ -35,8 +35,7 @@ from emis_lod.namespaces import prefixes
 from emis_lod.uris import Uris
 
 from .errors import BuildError
-from .mapper import _expand
-from .mapping_spec import Mapping, ObjectSpec, ResourceSpec
+from .mapping_spec import Mapping, ObjectSpec, ResourceSpec, expand
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -146,7 +145,7 @@ def check(mappings: Iterable[Mapping], uris: Uris, vocabulary: Iterable[Path] | 
     for m in mappings:
         for res in m.resources:
             if res.class_:
-                cls = _expand(res.class_, pre, _where(m, res))
+                cls = expand(res.class_, pre, _where(m, res))
                 if cls not in known.classes:
                     raise BuildError(
                         f"{_where(m, res)}: class {res.class_} is not declared in the ontology "
@@ -157,7 +156,7 @@ def check(mappings: Iterable[Mapping], uris: Uris, vocabulary: Iterable[Path] | 
                 for term in (predicate, obj.inverse):
                     if term is None:
                         continue
-                    iri = _expand(term, pre, _where(m, res))
+                    iri = expand(term, pre, _where(m, res))
                     if iri not in known.properties:
                         hint = " (it is declared as a class)" if iri in known.classes else ""
                         kind = "owl:ObjectProperty" if obj.id or term == obj.inverse else \
@@ -169,7 +168,7 @@ def check(mappings: Iterable[Mapping], uris: Uris, vocabulary: Iterable[Path] | 
     for cls, typing in blocks.items():
         if known.above(cls) & known.targets:
             continue
-        if any(all(any(_expand(p, pre, "") == prop and _always(o, m) for p, o in res.properties)
+        if any(all(any(expand(p, pre, "") == prop and _always(o, m) for p, o in res.properties)
                    for m, res in typing) for prop in known.subjects_of):
             continue
         m, res = typing[0]

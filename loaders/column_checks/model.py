@@ -14,8 +14,8 @@ from emis_lod.profiles import Profile
 from emis_lod.uris import Uris
 
 from .. import ntriples as nt
-from ..mapper import _ABSOLUTE, MappedTable, TableMapper, _expand, _template
-from ..mapping_spec import LanguageFrom, Mapping, ObjectSpec, ResourceSpec
+from ..mapper import MappedTable, TableMapper, _template
+from ..mapping_spec import ABSOLUTE, LanguageFrom, Mapping, ObjectSpec, ResourceSpec, expand
 from ..memory import return_free_pages
 from .templates import _overlap, _placeholders, _template_regex
 from .vocabulary import RDF_TYPE, SUBCLASS, _Vocabulary
@@ -80,17 +80,17 @@ class _Model:
 
     def _add(self, m: Mapping, spec: ResourceSpec) -> None:
         where = f"{m.path}: resource {spec.id}"
-        cls = _expand(spec.class_, self.prefixes, where) if spec.class_ else None
+        cls = expand(spec.class_, self.prefixes, where) if spec.class_ else None
         res = _Resource(m, spec, self.id_base + spec.id, cls)
         self.resources.append(res)
         columns = {c.name: c for c in m.columns}
         for predicate, obj in spec.properties:
-            pred = _expand(predicate, self.prefixes, where)
+            pred = expand(predicate, self.prefixes, where)
             col = columns.get(obj.column) if obj.column else None
             target = None
             if obj.id is not None:
                 kind = "id"
-                target = obj.id if _ABSOLUTE.match(obj.id) else self.id_base + obj.id
+                target = obj.id if ABSOLUTE.match(obj.id) else self.id_base + obj.id
             elif col is not None and col.concept:
                 kind = "concept"
             else:
@@ -102,7 +102,7 @@ class _Model:
             self.producers.append(_Producer(res, pred, obj, False, res.template, kind, target, multi,
                                             tuple(dict.fromkeys(deps))))
             if obj.inverse:
-                inv = _expand(obj.inverse, self.prefixes, where)
+                inv = expand(obj.inverse, self.prefixes, where)
                 self.producers.append(_Producer(res, inv, obj, True, target, "id", res.template, multi,
                                                 tuple(dict.fromkeys(deps))))
 
