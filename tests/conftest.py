@@ -23,7 +23,8 @@ The release the endpoint tests serve:
   training) and buildings with safety assessments; ``schools``, every school code; ``staff_posts``,
   that school's post ids; ``district`` and ``region``, its unit codes; ``select(query)``, rows of a
   SPARQL SELECT over the built store (the endpoint's prefixes predeclared, the default graph the
-  union) as dicts of plain strings, for reading any other value a test needs from the build.
+  union) as dicts of plain strings, for reading any other value a test needs from the build;
+  ``store``, that store itself (read-only, for a CONSTRUCT).
 
 The session's build read directly (per module; a module may define its own):
 
