@@ -1,5 +1,5 @@
 """The query UI and the HTML pages in a real browser: headless Chromium (Debian's package) drives
-``emis-lod serve``.
+``emis-lod serve`` on the session's build (the ``server`` fixture).
 
 It opens ``/sparql``, picks a documented example query from the menu (``docs/queries``), runs it
 with YASGUI's run button and reads the result table. Everything the page needs comes from the
@@ -25,15 +25,9 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from emis_lod.loaders.build import build
-from emis_lod.settings import load_settings
-
-from serverutil import free_port, running_server
-
 pytestmark = pytest.mark.e2e
 
-TABLES = ("regions.csv", "districts.csv", "schools.csv", "finance.csv")
-EXAMPLE = "07-extra-budgetary-share-by-region"  # reads only the tables above
+EXAMPLE = "07-extra-budgetary-share-by-region"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-extensions"]
@@ -62,19 +56,6 @@ def browser():
             b.close()
 
 
-@pytest.fixture(scope="module")
-def ui_server(demo_source: Path, tmp_path_factory: pytest.TempPathFactory):
-    port = free_port()
-    source = tmp_path_factory.mktemp("browser-source")
-    for name in TABLES:
-        shutil.copy(demo_source / name, source / name)
-    store = tmp_path_factory.mktemp("browser-store")
-    build(source, store, load_settings(base_uri=f"http://127.0.0.1:{port}/"),
-          echo=lambda *_: None)
-    with running_server(store, port=port, workers=2) as base:
-        yield base
-
-
 def confine(page, base: str, on_request=None) -> tuple[list[str], list[str]]:
     """Let the page reach our server only: requests to other hosts are refused and listed, and
     JavaScript errors are listed too; ``on_request`` sees every request to our server."""
@@ -96,7 +77,7 @@ def confine(page, base: str, on_request=None) -> tuple[list[str], list[str]]:
     return foreign, errors
 
 
-def test_example_query_in_the_query_ui(browser, ui_server: str) -> None:
+def test_example_query_in_the_query_ui(browser, server: str) -> None:
     queries: list[str] = []  # the bodies YASGUI POSTed to our /sparql
     context = browser.new_context()
     page = context.new_page()
@@ -105,9 +86,9 @@ def test_example_query_in_the_query_ui(browser, ui_server: str) -> None:
         if urlsplit(request.url).path == "/sparql" and request.method == "POST":
             queries.append(request.post_data or "")
 
-    foreign, page_errors = confine(page, ui_server, keep_query)
+    foreign, page_errors = confine(page, server, keep_query)
     try:
-        response = page.goto(ui_server + "sparql", wait_until="load")
+        response = page.goto(server + "sparql", wait_until="load")
         assert response is not None and response.status == 200
         # YASGUI replaced the plain form, with syntax highlighting (CodeMirror tokens)
         page.wait_for_selector("#yasgui .yasqe .CodeMirror", timeout=15000)
@@ -144,14 +125,15 @@ def _sparql(base: str, query: str) -> list[dict]:
         return json.load(response)["results"]["bindings"]
 
 
-def test_school_page_language_map_and_district(browser, ui_server: str) -> None:
+def test_school_page_language_map_and_district(browser, server: str) -> None:
     """A school's page in ky, ru and en, its map with the school's marker, then its district."""
-    emis = ui_server + "def/emis#"
+    emis = server + "def/emis#"
     geo = "http://www.w3.org/2003/01/geo/wgs84_pos#"
     name = "https://schema.org/name"
-    [row] = _sparql(ui_server, f"""
+    [row] = _sparql(server, f"""
         SELECT ?school ?lat ?long ?district ?ky ?ru ?en WHERE {{
-          ?school <{emis}district> ?district ; <{geo}lat> ?lat ; <{geo}long> ?long .
+          ?school a <{emis}School> ; <{emis}district> ?district ; <{geo}lat> ?lat ;
+                  <{geo}long> ?long .
           ?district <{name}> ?ky, ?ru, ?en .
           FILTER(lang(?ky) = "ky" && lang(?ru) = "ru" && lang(?en) = "en")
         }} ORDER BY ?school LIMIT 1""")
@@ -160,7 +142,7 @@ def test_school_page_language_map_and_district(browser, ui_server: str) -> None:
     district_names = {lang: row[lang]["value"] for lang in ("ky", "ru", "en")}
     context = browser.new_context(locale="ky")
     page = context.new_page()
-    foreign, page_errors = confine(page, ui_server)
+    foreign, page_errors = confine(page, server)
     district_link = page.locator(f'table.props a[href="{district}"]').first
     try:
         response = page.goto(school + "?lang=ky", wait_until="load")  # /id/ -> 303 -> /doc/
