@@ -8,7 +8,6 @@ from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
-import pyoxigraph as ox
 import pytest
 
 from emis_lod.loaders import releases
@@ -41,13 +40,6 @@ def test_quick_start_is_what_ci_runs() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^demo: install( nginx)?\n\t\$\(BIN\)/emis-lod demo$", makefile, flags=re.MULTILINE)
-
-
-@pytest.fixture(scope="module")
-def store(built):
-    db = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
-    yield db
-    del db
 
 
 @pytest.mark.parametrize("number", range(len(QUERIES)))

@@ -44,13 +44,6 @@ def dump_dir(built) -> Path:
     return built.release_dir / dumps.DUMPS
 
 
-@pytest.fixture(scope="module")
-def store(built):
-    s = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
-    yield s
-    del s
-
-
 def count(store: ox.Store, query: str) -> int:
     return int(next(iter(store.query(query, use_default_graph_as_union=True)))[0].value)
 

@@ -46,13 +46,6 @@ def bad_rows(manifest: dict, file: str) -> set[int]:
     return {r["row"] for r in manifest["invalid"] if r["file"] == file}
 
 
-@pytest.fixture(scope="module")
-def store(built):
-    db = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
-    yield db
-    del db
-
-
 def select(store: ox.Store, query: str) -> list[dict[str, str | None]]:
     rows = store.query(query, prefixes=prefixes(URIS), use_default_graph_as_union=True)
     return [{v.value: (s[v].value if s[v] is not None else None) for v in rows.variables} for s in rows]

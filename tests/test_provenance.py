@@ -58,13 +58,6 @@ def manifest(built) -> dict:
     return releases.read_manifest(built.release_dir)
 
 
-@pytest.fixture(scope="module")
-def store(built):
-    db = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
-    yield db
-    del db
-
-
 def rows(store: ox.Store, uris: Uris, query: str) -> list[dict[str, str]]:
     answer = store.query(query, prefixes=prefixes(uris), use_default_graph_as_union=True)
     return [{v.value: (r[v].value if r[v] is not None else None) for v in answer.variables}

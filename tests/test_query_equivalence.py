@@ -18,7 +18,7 @@ import pandas as pd
 import pyoxigraph as ox
 import pytest
 
-from emis_lod.loaders import dumps, indicators, releases
+from emis_lod.loaders import dumps, indicators
 from emis_lod.loaders.errors import BuildError
 from emis_lod.loaders.mapping_spec import bundled_mapping_dir
 from emis_lod.namespaces import prefixes
@@ -30,13 +30,6 @@ BASE = "http://data.test/"
 URIS = Uris(BASE)
 XSD = "http://www.w3.org/2001/XMLSchema#"
 REWRITTEN = sorted(str(p.relative_to(BEFORE)) for p in BEFORE.glob("*/*.rq"))
-
-
-@pytest.fixture(scope="module")
-def store(built):
-    db = ox.Store.read_only(str(built.release_dir / releases.OXIGRAPH))
-    yield db
-    del db
 
 
 def answer(store: ox.Store, query: str):
