@@ -21,7 +21,7 @@ from typing import Any
 
 from .reconcile_index import TYPE_BY_SEGMENT, Entity, Index, RecProperty, RecType
 from .reconcile_names import code_key, token_similarity, tokens
-from .search import rank, skeleton
+from .search import best_matches, skeleton
 
 # ------------------------------------------------------------------ queries
 
@@ -289,19 +289,8 @@ def suggest(index: Index, prefix: str, types: set[str] | None) -> list[Entity]:
     name, every word starting a word, anywhere); an id or IRI gives its entity first."""
     exact = index.entity(prefix)
     query = skeleton(prefix)
-    words = query.split()
-    best: dict[str, tuple[int, int, str]] = {}
-    if query:
-        for entry in index.suggest_entries:
-            if types is not None and entry.type not in types:
-                continue
-            r = rank(entry, query, words)
-            if r is None:
-                continue
-            candidate = (r, len(entry.name), entry.iri)
-            if entry.iri not in best or candidate < best[entry.iri]:
-                best[entry.iri] = candidate
-    ordered = [index.by_iri[iri] for iri, _ in sorted(best.items(), key=lambda kv: kv[1])]
+    found = best_matches(index.suggest_entries, query, types) if query else []
+    ordered = [index.by_iri[iri] for iri, _ in found]
     if exact is not None and (types is None or exact.type.segment in types):
         ordered = [exact, *(e for e in ordered if e is not exact)]
     return ordered

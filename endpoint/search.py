@@ -13,6 +13,7 @@ of the query starting a word of the name, then anywhere in the name.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .query import load_query, solutions
@@ -95,15 +96,15 @@ def rank(entry: Entry, query: str, words: list[str]) -> int | None:
     return None
 
 
-def search(rel: Release, q: str, types: set[str]) -> list[tuple[str, str, int]]:
-    """``(iri, matched name, rank)`` of every thing a name of which matches ``q``, best first."""
-    query = skeleton(q)
-    if not query:
-        return []
+def best_matches(entries: Iterable[Entry], query: str, types: set[str] | None
+                 ) -> list[tuple[str, tuple[int, int, str]]]:
+    """``(iri, (rank, length, name))`` of every thing of ``types`` (None: any) a name of which
+    matches ``query`` (a :func:`skeleton`), its best-ranked name kept (then the shortest, then
+    the first in order), best first (then the shorter name, then the IRI)."""
     words = query.split()
     best: dict[str, tuple[int, int, str]] = {}
-    for entry in search_index(rel):
-        if entry.type not in types:
+    for entry in entries:
+        if types is not None and entry.type not in types:
             continue
         r = rank(entry, query, words)
         if r is None:
@@ -111,5 +112,12 @@ def search(rel: Release, q: str, types: set[str]) -> list[tuple[str, str, int]]:
         candidate = (r, len(entry.name), entry.name)
         if entry.iri not in best or candidate < best[entry.iri]:
             best[entry.iri] = candidate
-    ordered = sorted(best.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
-    return [(iri, found[2], found[0]) for iri, found in ordered]
+    return sorted(best.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
+
+
+def search(rel: Release, q: str, types: set[str]) -> list[tuple[str, str, int]]:
+    """``(iri, matched name, rank)`` of every thing a name of which matches ``q``, best first."""
+    query = skeleton(q)
+    if not query:
+        return []
+    return [(iri, found[2], found[0]) for iri, found in best_matches(search_index(rel), query, types)]
