@@ -17,7 +17,8 @@ The release the endpoint tests serve:
   ``site`` returning the same pair, and ``app``/``client``/``server`` then serve that one).
 - ``app`` (per module): the Flask app on ``site``; ``client`` (per test): its test client.
 - ``server`` (per module; one at a time, on the site's port): the real ``emis-lod serve`` on
-  ``site``; yields its base URL, which is the base URI.
+  ``site``; yields its base URL, which is the base URI. Its background pre-rendering is off, so
+  that no module's server writes documents into the release the next modules serve.
 - ``sample``: a :class:`Sample` of ``site_built``: ``school``, the code of a school that has
   enrolment, coordinates, names in two languages, finance, textbook provision, staff (with
   training) and buildings with safety assessments; ``schools``, every school code; ``staff_posts``,
@@ -156,7 +157,8 @@ def client(app):
 def server(site):
     """The real ``emis-lod serve`` on the release of ``site``; yields its base URL."""
     store, base = site
-    with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/"))) as url:
+    with running_server(store, port=int(base.rsplit(":", 1)[1].strip("/")),
+                        env={"EMIS_LOD_PRERENDER": "off"}) as url:
         assert url == base
         yield url
 

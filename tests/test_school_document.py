@@ -4,15 +4,15 @@ latest period, in every format; every resource type of the four domains derefere
 Most tests run on the session's build (``conftest.site``) and its sample school
 (``conftest.sample``: finance of two fiscal years, provision of two half-years, staff posts with
 training, buildings with assessments); what they expect is read from that build (the
-``domains`` fixture). A school without domain data is tested on a build of the schools alone; the
-last tests on the build of the demo export with the base ``http://data.test/``.
+``domains`` fixture). A school without domain data is tested on a copy of that build with the
+sample school's deleted; the last tests on the build of the demo export with the base
+``http://data.test/``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -30,11 +30,12 @@ from emis_lod.endpoint.figures import format_amount, format_count, format_decima
 from emis_lod.endpoint.jsonld import jsonld_context
 from emis_lod.endpoint.query import load_query
 from emis_lod.loaders import releases
-from emis_lod.loaders.build import build
 from emis_lod.loaders.resource_types import bundled_types
 from emis_lod.namespaces import prefixes
 from emis_lod.settings import load_settings
 from emis_lod.uris import Uris
+
+from serverutil import copy_release
 
 NBSP = "\u00a0"
 RDF_PARSERS = {"ttl": "turtle", "nt": "nt", "rdf": "xml"}
@@ -318,21 +319,30 @@ def test_rdflib_reads_the_jsonld_school_as_the_turtle_one(client, sample) -> Non
 
 
 @pytest.fixture(scope="module")
-def schools_alone(demo_export: Path, tmp_path_factory: pytest.TempPathFactory):
-    """A release of the demo export's schools, districts and regions only (the domain tables are
-    optional), so that no school has domain data: its test client and base URI."""
-    source = tmp_path_factory.mktemp("schools-alone")
-    for name in ("schools.csv", "districts.csv", "regions.csv"):
-        shutil.copy(demo_export / name, source / name)
-    report = build(source, tmp_path_factory.mktemp("schools-alone-store"),
-                   load_settings(base_uri="http://data.test/"), echo=lambda *_: None)
-    return create_app(report.store, load_settings(base_uri=report.base_uri)).test_client(), \
-        report.base_uri
+def without_domains(site_built, sample, tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the session's release in which the sample school has no domain data: its
+    finance, textbook provision, staff and buildings, and its links to them, are deleted. The
+    copy's test client."""
+    base = site_built.base_uri
+    school, emis = f"{base}id/school/{sample.school}", f"{base}def/emis#"
+    update = f"""PREFIX emis: <{emis}>
+        DELETE {{ GRAPH ?g {{ ?x ?p ?o }} }} WHERE {{
+          GRAPH ?h {{ ?x emis:school <{school}> ; a ?class }}
+          FILTER (?class IN (emis:FinanceLine, emis:FinanceSummary, emis:TextbookProvision,
+                             emis:ProvisionSummary, emis:StaffPost, emis:StaffSummary,
+                             emis:Building))
+          GRAPH ?g {{ ?x ?p ?o }} }} ;
+        DELETE {{ GRAPH ?g {{ <{school}> ?p ?o }} }} WHERE {{
+          GRAPH ?g {{ <{school}> ?p ?o }}
+          FILTER (?p IN (emis:financeSummary, emis:provisionSummary, emis:staffSummary,
+                         emis:building)) }}"""
+    copy = tmp_path_factory.mktemp("without-domains")
+    copy_release(copy, site_built.release_dir, update=update)
+    return create_app(copy, load_settings(base_uri=base)).test_client()
 
 
-def test_a_school_without_domain_data_still_answers(schools_alone, sample) -> None:
-    client, base = schools_alone
-    emis, id_ = rdflib.Namespace(base + "def/emis#"), rdflib.Namespace(base + "id/")
+def test_a_school_without_domain_data_still_answers(without_domains, ns, sample) -> None:
+    client, (emis, id_, _) = without_domains, ns
     g = graph_of(client, f"/doc/school/{sample.school}", "ttl")
     assert (id_[f"school/{sample.school}"], RDF.type, emis.School) in g
     assert not set(g.subjects(RDF.type, emis.FinanceLine))
