@@ -42,7 +42,8 @@ def skeleton(text: str) -> str:
     single, words separated by one space (``"с. Лебединовка"`` -> ``"s lebedinovka"``)."""
     text = unicodedata.normalize("NFC", text.casefold())
     text = "".join(CYRILLIC.get(ch, ch) for ch in text)
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+    # compatibility forms may decompose to capitals ("№" is "No"): fold the case once more
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text).casefold()
                    if not unicodedata.combining(ch))
     text = "".join(ch if ch.isalnum() else " " for ch in text)
     for latin, plain in LATIN:

@@ -226,6 +226,11 @@ def test_skeleton_merges_spellings() -> None:
     assert skeleton("Кеңеш") == skeleton("Кенеш") == skeleton("Kengesh")
 
 
+def test_skeleton_of_the_number_sign_is_what_latin_letters_type() -> None:
+    """"№1" decomposes to "No1": a query typed "No1" finds a name written with "№1"."""
+    assert skeleton("Мектеп №1") == skeleton("mektep No1") == skeleton("MEKTEP NO1") == "mektep no1"
+
+
 def _search(client, q: str, **params) -> pd.DataFrame:
     response = client.get("/search", query_string={"q": q, "format": "csv", **params})
     assert response.status_code == 200, response.get_data(as_text=True)
