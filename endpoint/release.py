@@ -39,7 +39,7 @@ EXTENSION = "emis_lod"   # the application's key for its ReleaseHolder, and g's 
 T = TypeVar("T")
 
 
-class Memo:
+class OncePerKey:
     """Values computed once each, by key, thread-safe: a value is computed under its own key's
     lock, so requests wanting it wait for the first, while a slow one does not hold up the
     others. A computation that raises leaves nothing behind (the next call tries again)."""
@@ -72,7 +72,7 @@ class Release:
     uris: Uris
     prefixes: dict[str, str]
     profile: Profile      # the country profile it was built with (its languages, publisher...)
-    _memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
+    _memo: OncePerKey = field(default_factory=OncePerKey, init=False, repr=False, compare=False)
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -46,6 +46,7 @@ import pyoxigraph as ox
 import pytest
 
 from emis_lod.endpoint import create_app
+from emis_lod.endpoint.query import solutions
 from emis_lod.generator import generate
 from emis_lod.loaders import releases
 from emis_lod.loaders.build import BuildReport, build
@@ -206,9 +207,7 @@ class Sample:
     def select(self, query: str) -> list[dict[str, str]]:
         """The rows of a SPARQL SELECT, each a dict of variable -> value (an IRI's or a
         literal's plain string); unbound variables are left out."""
-        prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes(Uris(self.base)).items())
-        results = self.store.query(prologue + query, use_default_graph_as_union=True)
-        assert isinstance(results, ox.QuerySolutions)
+        results = solutions(self.store, query, prefixes(Uris(self.base)))
         names = [v.value for v in results.variables]
         return [{n: row[n].value for n in names if row[n] is not None} for row in results]
 

@@ -130,9 +130,9 @@ def copy_release(store_dir: Path, release_dir: Path, *, update: str | None = Non
     while release_id <= taken:          # ids are times to the microsecond: a later copy sorts later
         time.sleep(0.001)
         release_id = releases.new_release_id()
-    staging = store_dir / releases.RELEASES / f"{releases.STAGING_PREFIX}{release_id}"
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(release_dir, staging, copy_function=shutil.copy2 if update else os.link,
+    staging = releases.staging_dir(store_dir, release_id)
+    shutil.copytree(release_dir, staging, dirs_exist_ok=True,
+                    copy_function=shutil.copy2 if update else os.link,
                     ignore=shutil.ignore_patterns(releases.MANIFEST, releases.DOCUMENTS + "*"))
     manifest = {**releases.read_manifest(release_dir), "release": release_id}
     if update is not None:
